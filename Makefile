@@ -1,0 +1,46 @@
+# AI Gateway. `make run` starts gatewayd on 127.0.0.1:8000 with ./manifests;
+# `make test` runs every test (what CI runs).
+GO      ?= go
+BIN     ?= bin
+PKGS    := ./...
+# Fuzz targets run briefly on every `make test`; run longer by hand with
+# `make fuzz FUZZTIME=5m`.
+FUZZTIME ?= 5s
+FUZZ_TARGETS := \
+	./api/v1alpha1:FuzzLoad \
+	./dataplane/sse:FuzzReader
+
+.PHONY: all build run test unit fuzz lint vet fmt clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+run: build
+	$(BIN)/gatewayd
+
+test: lint unit fuzz
+
+unit:
+	$(GO) test -race -count=1 $(PKGS)
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	done
+
+lint: vet
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt:
+	gofmt -w .
+
+clean:
+	rm -rf $(BIN)

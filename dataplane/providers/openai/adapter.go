@@ -1,0 +1,236 @@
+// Package openai reaches OpenAI and every OpenAI-compatible server. Requests in
+// the unified dialect are OpenAI's own, so the body is forwarded with only the
+// model rewritten: parameters this gateway has never heard of pass through.
+package openai
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+	"github.com/valyala/fasthttp"
+
+	"github.com/ai-gateway/gateway/dataplane/providers"
+)
+
+// Auth says how the credential is presented.
+type Auth struct {
+	// Header is the header name; "Authorization" sends "Bearer <key>".
+	Header string
+}
+
+// Options configure an adapter for one provider id.
+type Options struct {
+	// Info describes the provider; Info.DefaultBaseURL is used when a
+	// credential has no BaseURL.
+	Info providers.Info
+	// Auth is how the key is sent; zero means "Authorization: Bearer".
+	Auth Auth
+	// StreamUsage is true when the upstream honours stream_options.include_usage;
+	// the adapter then always asks for usage (for metrics and token limits) and
+	// hides the extra chunk from clients that did not ask for it.
+	StreamUsage bool
+	// Client overrides the HTTP client (tests).
+	Client *fasthttp.Client
+}
+
+// Adapter is a providers.Adapter for OpenAI-compatible upstreams.
+type Adapter struct {
+	opts   Options
+	client *fasthttp.Client
+}
+
+var _ providers.Adapter = (*Adapter)(nil)
+
+// NewClient returns the fasthttp client adapters share: pooled connections,
+// streamed response bodies, no automatic retries (the gateway decides).
+func NewClient() *fasthttp.Client {
+	return &fasthttp.Client{
+		Name:                          "ai-gateway",
+		MaxConnsPerHost:               4096,
+		MaxIdleConnDuration:           90 * time.Second,
+		MaxConnDuration:               10 * time.Minute,
+		ReadBufferSize:                16 << 10,
+		WriteBufferSize:               16 << 10,
+		StreamResponseBody:            true,
+		DisablePathNormalizing:        true,
+		DisableHeaderNamesNormalizing: true,
+		RetryIfErr:                    func(*fasthttp.Request, int, error) (bool, bool) { return false, false },
+		Dial: (&fasthttp.TCPDialer{
+			Concurrency:      0,
+			DNSCacheDuration: time.Minute,
+		}).Dial,
+	}
+}
+
+// New returns an adapter.
+func New(opts Options) *Adapter {
+	if opts.Auth.Header == "" {
+		opts.Auth.Header = "Authorization"
+	}
+	c := opts.Client
+	if c == nil {
+		c = NewClient()
+	}
+	return &Adapter{opts: opts, client: c}
+}
+
+// Info describes the provider this adapter serves.
+func (a *Adapter) Info() providers.Info { return a.opts.Info }
+
+func taskPath(t providers.Task) string {
+	switch t {
+	case providers.TaskCompletions:
+		return "/completions"
+	case providers.TaskEmbeddings:
+		return "/embeddings"
+	default:
+		return "/chat/completions"
+	}
+}
+
+// Send implements providers.Adapter.
+func (a *Adapter) Send(ctx context.Context, cred *providers.Credential, call *providers.Call) (*providers.Result, error) {
+	body, hideUsage, err := a.upstreamBody(call)
+	if err != nil {
+		return nil, &providers.Error{Status: 400, Type: "invalid_request_error", Message: err.Error()}
+	}
+	base := cred.BaseURL
+	if base == "" {
+		base = a.opts.Info.DefaultBaseURL
+	}
+	req := fasthttp.AcquireRequest()
+	defer fasthttp.ReleaseRequest(req)
+	req.SetRequestURI(strings.TrimSuffix(base, "/") + taskPath(call.Task))
+	req.Header.SetMethod(fasthttp.MethodPost)
+	req.Header.SetContentType("application/json")
+	if call.Stream {
+		req.Header.Set("Accept", "text/event-stream")
+	}
+	if key := cred.Secret.Reveal(); key != "" {
+		if a.opts.Auth.Header == "Authorization" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		} else {
+			req.Header.Set(a.opts.Auth.Header, key)
+		}
+	}
+	for k, v := range cred.Headers {
+		req.Header.Set(k, v)
+	}
+	req.SetBodyRaw(body)
+
+	resp := fasthttp.AcquireResponse()
+	if err := a.client.DoDeadline(req, resp, providers.Deadline(ctx)); err != nil {
+		fasthttp.ReleaseResponse(resp)
+		return nil, providers.TransportError(a.opts.Info.ID, err, isTimeout(err))
+	}
+	if status := resp.StatusCode(); status >= 300 {
+		e := UpstreamError(status, readAll(resp))
+		e.RetryAfter = string(resp.Header.Peek("Retry-After"))
+		fasthttp.ReleaseResponse(resp)
+		return nil, e
+	}
+	header := map[string]string(nil)
+	if id := resp.Header.Peek("X-Request-Id"); len(id) > 0 {
+		header = map[string]string{"X-Upstream-Request-Id": string(id)}
+	}
+	if !call.Stream {
+		b := readAll(resp)
+		res := providers.NewResult(b, func() { fasthttp.ReleaseResponse(resp) })
+		res.Header = header
+		return res, nil
+	}
+	s := newStream(resp, hideUsage)
+	return &providers.Result{Stream: s, Header: header}, nil
+}
+
+// upstreamBody rewrites the model (and, for streams, asks for usage) without
+// decoding the rest of the body.
+func (a *Adapter) upstreamBody(call *providers.Call) ([]byte, bool, error) {
+	body, err := sjson.SetBytes(call.Body, "model", call.Model)
+	if err != nil {
+		return nil, false, err
+	}
+	hideUsage := false
+	if call.Stream && a.opts.StreamUsage && !call.IncludeUsage && call.Task != providers.TaskEmbeddings {
+		body, err = sjson.SetBytes(body, "stream_options.include_usage", true)
+		if err != nil {
+			return nil, false, err
+		}
+		hideUsage = true
+	}
+	return body, hideUsage, nil
+}
+
+func readAll(resp *fasthttp.Response) []byte {
+	if s := resp.BodyStream(); s != nil {
+		var buf bytes.Buffer
+		_, _ = buf.ReadFrom(s)
+		_ = resp.CloseBodyStream()
+		return buf.Bytes()
+	}
+	return resp.Body()
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		errors.Is(err, fasthttp.ErrDialTimeout) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// UpstreamError converts an OpenAI-style error body into a providers.Error,
+// keeping the upstream's status, message, type and code.
+func UpstreamError(status int, body []byte) *providers.Error {
+	e := &providers.Error{Status: status, Type: providers.ErrorType(status), Retryable: providers.RetryableStatus(status)}
+	if status < 400 {
+		e.Status = 502
+		e.Message = "upstream answered with unexpected status " + itoa(status)
+		return e
+	}
+	if gjson.ValidBytes(body) {
+		eo := gjson.GetBytes(body, "error")
+		switch {
+		case eo.IsObject():
+			e.Message = eo.Get("message").String()
+			if t := eo.Get("type").String(); t != "" {
+				e.Type = t
+			}
+			e.Code = eo.Get("code").String()
+			e.Param = eo.Get("param").String()
+		case eo.Type == gjson.String:
+			e.Message = eo.String()
+		default:
+			e.Message = gjson.GetBytes(body, "message").String()
+		}
+	}
+	if e.Message == "" {
+		msg := strings.TrimSpace(string(body))
+		if len(msg) > 300 {
+			msg = msg[:300] + "..."
+		}
+		if msg == "" {
+			msg = "upstream returned status " + itoa(status)
+		}
+		e.Message = msg
+	}
+	return e
+}
+
+func itoa(n int) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			return string(b[i:])
+		}
+	}
+}
