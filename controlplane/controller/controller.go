@@ -1,0 +1,373 @@
+// Package controller reconciles manifests into the data plane's read model.
+// It is level-triggered: every pass re-lists the whole store, decodes,
+// defaults, validates, resolves references and secrets, and commits the
+// result in one write; per-resource status is kept in memory. A resource that
+// stops being valid keeps serving its last good version.
+package controller
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ai-gateway/gateway/api/v1alpha1"
+	"github.com/ai-gateway/gateway/controlplane/secrets"
+	"github.com/ai-gateway/gateway/controlplane/store"
+	"github.com/ai-gateway/gateway/dataplane/providers"
+	"github.com/ai-gateway/gateway/dataplane/state"
+)
+
+// ProviderCatalog describes the providers this build can reach.
+type ProviderCatalog interface {
+	Info(id string) (providers.Info, bool)
+}
+
+// Writer is the data plane's narrow write interface (state.Index).
+type Writer interface {
+	Replace(endpoints []*state.Endpoint, creds []*providers.Credential) (bool, error)
+	Snapshot() *state.Snapshot
+}
+
+// Options configure a Controller.
+type Options struct {
+	Store     store.Store
+	Secrets   secrets.Store
+	Writer    Writer
+	Providers ProviderCatalog
+	// Getenv reads credentials named by `env:`; os.LookupEnv in production.
+	Getenv func(string) (string, bool)
+	Logger *slog.Logger
+	// Quiet is how long the store must be still before a reconcile (default 100ms).
+	Quiet time.Duration
+	// OnSwap is called after each configuration swap with the new generation.
+	OnSwap func(generation uint64)
+	// Now is the clock (tests).
+	Now func() time.Time
+	// SecretScope receives write-only values (default DefaultSecretScope).
+	SecretScope string
+}
+
+// Key identifies a resource.
+type Key struct {
+	Kind string
+	Name string
+}
+
+func (k Key) String() string { return k.Kind + "/" + k.Name }
+
+// Resource is the controller's view of one named resource.
+type Resource struct {
+	// Object is the resource as last read, metadata and status filled in.
+	Object v1alpha1.Object
+	// Sources are where it is defined (more than one means a duplicate), for people.
+	Sources []string
+	// Locations are the same places, for writers.
+	Locations []Location
+	// Serving is true while some version of it is live in the data plane.
+	Serving bool
+}
+
+// Controller reconciles a Store into a Writer.
+type Controller struct {
+	opts Options
+	log  *slog.Logger
+
+	mu         sync.RWMutex // guards resources and fileErrors
+	resources  map[Key]*Resource
+	fileErrors []string
+
+	recMu        sync.Mutex // serialises reconcile passes and guards the fields below
+	gens         map[Key]generation
+	lastGoodEP   map[string]*state.Endpoint
+	lastGoodCred map[string]*providers.Credential
+	warnedValue  map[string]bool
+
+	writeMu sync.Mutex // serialises writes through the API
+
+	ready     chan struct{}
+	readyOnce sync.Once
+	trigger   chan struct{}
+}
+
+type generation struct {
+	obj v1alpha1.Object
+	gen int64
+}
+
+// New returns a controller; call Run to start it.
+func New(opts Options) *Controller {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Quiet <= 0 {
+		opts.Quiet = 100 * time.Millisecond
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.SecretScope == "" {
+		opts.SecretScope = DefaultSecretScope
+	}
+	return &Controller{
+		opts: opts, log: opts.Logger,
+		resources:    map[Key]*Resource{},
+		gens:         map[Key]generation{},
+		lastGoodEP:   map[string]*state.Endpoint{},
+		lastGoodCred: map[string]*providers.Credential{},
+		warnedValue:  map[string]bool{},
+		ready:        make(chan struct{}),
+		trigger:      make(chan struct{}, 1),
+	}
+}
+
+// Ready is closed once the first reconcile has finished.
+func (c *Controller) Ready() <-chan struct{} { return c.ready }
+
+// Trigger asks for a reconcile soon (after a write through the API, say).
+func (c *Controller) Trigger() { store.Notify(c.trigger) }
+
+// Run reconciles once, then on every store change, until ctx ends.
+func (c *Controller) Run(ctx context.Context) error {
+	changed := make(chan struct{}, 1)
+	watchErr := make(chan error, 1)
+	go func() { watchErr <- c.opts.Store.Watch(ctx, changed) }()
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-c.trigger:
+				store.Notify(changed)
+			}
+		}
+	}()
+	c.reconcileAndLog(ctx, changed)
+	store.Debounce(ctx, changed, c.opts.Quiet, 10*c.opts.Quiet+time.Second, func() { c.reconcileAndLog(ctx, changed) })
+	if err := <-watchErr; err != nil && ctx.Err() == nil {
+		return fmt.Errorf("watch manifests: %w", err)
+	}
+	return nil
+}
+
+func (c *Controller) reconcileAndLog(ctx context.Context, changed chan struct{}) {
+	if err := c.Reconcile(ctx); err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		// The store is unreachable: keep serving the last good state and try again.
+		c.log.Error("reconcile failed; still serving the last good configuration", "error", err)
+		time.AfterFunc(2*time.Second, func() { store.Notify(changed) })
+	}
+}
+
+type definition struct {
+	obj     v1alpha1.Object
+	source  string
+	loc     Location
+	version string
+	err     error
+}
+
+// Location is one definition of a resource in the store.
+type Location struct {
+	// Path is the document's path in the store.
+	Path string
+	// Index is the object's position in the file, as v1alpha1.Decode counts.
+	Index int
+	// Version is the file's version when it was read.
+	Version string
+	// Objects is how many objects the file holds.
+	Objects int
+}
+
+// Reconcile runs one full pass.
+func (c *Controller) Reconcile(ctx context.Context) error {
+	c.recMu.Lock()
+	defer c.recMu.Unlock()
+	docs, err := c.opts.Store.List(ctx)
+	if err != nil {
+		return fmt.Errorf("list manifests: %w", err)
+	}
+	defs := map[Key][]definition{}
+	var fileErrs []string
+	for _, doc := range docs {
+		decoded := v1alpha1.Load(doc.Path, doc.Data)
+		for _, d := range decoded {
+			if d.Object == nil || d.Object.GetMetadata().Name == "" {
+				if d.Err != nil {
+					fileErrs = append(fileErrs, d.Err.Error())
+				}
+				continue
+			}
+			k := Key{Kind: d.Object.GetTypeMeta().Kind, Name: d.Object.GetMetadata().Name}
+			defs[k] = append(defs[k], definition{obj: d.Object, source: fmt.Sprintf("%s (document %d)", doc.Path, d.Source.Index+1),
+				loc:     Location{Path: doc.Path, Index: d.Source.Index, Version: doc.Version, Objects: len(decoded)},
+				version: doc.Version, err: d.Err})
+		}
+	}
+
+	now := c.opts.Now()
+	p := &pass{c: c, ctx: ctx, now: now, defs: defs,
+		res: map[Key]*Resource{}, keys: map[string]*v1alpha1.APIKey{}, creds: map[string]*providers.Credential{},
+		credProblem: map[string]string{}}
+	p.classify()
+	p.resolveAPIKeys()
+	p.compileEndpoints()
+	c.forgetDeleted(defs)
+
+	endpoints, creds := c.serving()
+	swapped, err := c.opts.Writer.Replace(endpoints, creds)
+	if err != nil {
+		// Should not happen: the controller only sends resolved endpoints.
+		return fmt.Errorf("commit configuration: %w", err)
+	}
+	if swapped {
+		gen := c.opts.Writer.Snapshot().Generation
+		c.log.Info("configuration applied", "generation", gen, "endpoints", len(endpoints), "apikeys", len(creds))
+		if c.opts.OnSwap != nil {
+			c.opts.OnSwap(gen)
+		}
+	}
+	servingEP := map[string]bool{}
+	for _, e := range endpoints {
+		servingEP[e.Name] = true
+	}
+	c.publish(p.res, servingEP, creds, fileErrs)
+	c.readyOnce.Do(func() { close(c.ready) })
+	return nil
+}
+
+// forgetDeleted drops last-good state of resources no longer defined anywhere.
+func (c *Controller) forgetDeleted(defs map[Key][]definition) {
+	for name := range c.lastGoodEP {
+		if _, ok := defs[Key{v1alpha1.KindEndpoint, name}]; !ok {
+			delete(c.lastGoodEP, name)
+		}
+	}
+	for k := range c.gens {
+		if _, ok := defs[k]; !ok {
+			delete(c.gens, k)
+		}
+	}
+}
+
+// serving returns what the data plane should serve: the last good version of
+// every Endpoint and the credentials they use (current if valid, else last good).
+func (c *Controller) serving() ([]*state.Endpoint, []*providers.Credential) {
+	eps := make([]*state.Endpoint, 0, len(c.lastGoodEP))
+	used := map[string]*providers.Credential{}
+	for _, e := range c.lastGoodEP {
+		eps = append(eps, e)
+		for _, t := range append(append([]state.Target(nil), e.Targets...), e.Fallbacks...) {
+			used[t.Credential] = c.lastGoodCred[t.Credential]
+		}
+	}
+	for name := range c.lastGoodCred {
+		if _, ok := used[name]; !ok {
+			delete(c.lastGoodCred, name)
+		}
+	}
+	creds := make([]*providers.Credential, 0, len(used))
+	for _, cr := range used {
+		creds = append(creds, cr)
+	}
+	return eps, creds
+}
+
+// publish swaps in the new status view and logs transitions.
+func (c *Controller) publish(res map[Key]*Resource, servingEP map[string]bool, creds []*providers.Credential, fileErrs []string) {
+	servingKey := map[string]bool{}
+	for _, cr := range creds {
+		servingKey[cr.Name] = true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, r := range res {
+		switch k.Kind {
+		case v1alpha1.KindEndpoint:
+			r.Serving = servingEP[k.Name]
+		case v1alpha1.KindAPIKey:
+			r.Serving = servingKey[k.Name]
+		}
+		cond := readyCondition(r.Object.GetStatus())
+		var prev *v1alpha1.Condition
+		if old := c.resources[k]; old != nil {
+			prev = readyCondition(old.Object.GetStatus())
+		}
+		if cond != nil && prev != nil && prev.Status == cond.Status {
+			cond.LastTransitionTime = prev.LastTransitionTime
+		}
+		if cond != nil && (prev == nil || prev.Status != cond.Status || prev.Reason != cond.Reason || prev.Message != cond.Message) {
+			if cond.Status == "True" {
+				c.log.Info("resource ready", "resource", k.String())
+			} else {
+				c.log.Warn("resource not ready", "resource", k.String(), "reason", cond.Reason, "message", cond.Message,
+					"serving_last_good", r.Serving)
+			}
+		}
+	}
+	for k := range c.resources {
+		if _, ok := res[k]; !ok {
+			c.log.Info("resource removed", "resource", k.String())
+		}
+	}
+	if strings.Join(fileErrs, "\n") != strings.Join(c.fileErrors, "\n") {
+		for _, e := range fileErrs {
+			c.log.Warn("manifest rejected", "error", e)
+		}
+	}
+	c.resources = res
+	c.fileErrors = fileErrs
+}
+
+// Get returns a copy of one resource's view.
+func (c *Controller) Get(kind, name string) (Resource, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	r, ok := c.resources[Key{kind, name}]
+	if !ok {
+		return Resource{}, false
+	}
+	return copyResource(r), true
+}
+
+// List returns copies of every resource of a kind, sorted by name.
+func (c *Controller) List(kind string) []Resource {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var out []Resource
+	for k, r := range c.resources {
+		if k.Kind == kind {
+			out = append(out, copyResource(r))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Object.GetMetadata().Name < out[j].Object.GetMetadata().Name
+	})
+	return out
+}
+
+// FileErrors returns problems that could not be tied to a named resource
+// (YAML syntax errors, documents without a name).
+func (c *Controller) FileErrors() []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return append([]string(nil), c.fileErrors...)
+}
+
+func copyResource(r *Resource) Resource {
+	out := *r
+	out.Sources = append([]string(nil), r.Sources...)
+	out.Locations = append([]Location(nil), r.Locations...)
+	switch o := r.Object.(type) {
+	case *v1alpha1.Endpoint:
+		out.Object = o.DeepCopy()
+	case *v1alpha1.APIKey:
+		out.Object = o.DeepCopy()
+	}
+	return out
+}

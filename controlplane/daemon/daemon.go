@@ -1,0 +1,147 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
+
+	"github.com/ai-gateway/gateway/controlplane/controller"
+	"github.com/ai-gateway/gateway/controlplane/mgmt"
+	"github.com/ai-gateway/gateway/controlplane/secrets/localfile"
+	"github.com/ai-gateway/gateway/controlplane/store/localdir"
+	"github.com/ai-gateway/gateway/dataplane/gateway"
+	"github.com/ai-gateway/gateway/dataplane/metrics"
+	"github.com/ai-gateway/gateway/dataplane/providers/builtin"
+	"github.com/ai-gateway/gateway/dataplane/state"
+)
+
+// DrainTimeout is how long a shutdown waits for in-flight requests and streams.
+const DrainTimeout = 10 * time.Second
+
+// Gateway is a running gatewayd.
+type Gateway struct {
+	// Addr is the address the listener is bound to.
+	Addr       string
+	Controller *controller.Controller
+	Index      *state.Index
+	server     *gateway.Server
+	ln         net.Listener
+	log        *slog.Logger
+}
+
+// Options carry what tests inject; zero values mean production behaviour.
+type Options struct {
+	Logger *slog.Logger
+	Getenv func(string) (string, bool)
+}
+
+// Start builds the gateway from cfg, binds its listener and starts serving.
+// Stop it by cancelling ctx and then calling Wait.
+func Start(ctx context.Context, cfg *Config, o Options) (*Gateway, <-chan error, error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.LookupEnv
+	}
+	if cfg.WorkspaceDir != "" || cfg.SecretScope != "" {
+		return nil, nil, errors.New("--workspace-dir and --secret-scope (Databricks workspace files and secrets) are not available in this build yet; use --manifests and --data-dir")
+	}
+	st, err := localdir.New(cfg.Manifests, localdir.Options{Logger: log})
+	if err != nil {
+		return nil, nil, fmt.Errorf("open manifest folder: %w", err)
+	}
+	sec, err := localfile.Open(cfg.DataDir, localfile.Options{Key: cfg.SecretKey, Logger: log})
+	if err != nil {
+		return nil, nil, fmt.Errorf("open secret store: %w", err)
+	}
+	reg := builtin.Registry()
+	idx, err := state.New(reg.Adapter)
+	if err != nil {
+		return nil, nil, err
+	}
+	m := metrics.New()
+	ctrl := controller.New(controller.Options{
+		Store: st, Secrets: sec, Writer: idx, Providers: reg, Getenv: o.Getenv, Logger: log,
+		OnSwap: m.Swapped,
+	})
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	if err := checkAdminAccess(cfg, ln.Addr(), log); err != nil {
+		_ = ln.Close()
+		return nil, nil, err
+	}
+	api := mgmt.New(mgmt.Options{Controller: ctrl, Catalog: reg, AdminToken: cfg.AdminToken,
+		TrustForwardedUser: cfg.DatabricksApp, Logger: log})
+	apiHandler := fasthttpadaptor.NewFastHTTPHandler(api)
+	fallback := func(rc *fasthttp.RequestCtx) {
+		if bytes.HasPrefix(rc.Path(), []byte(mgmt.Prefix+"/")) || string(rc.Path()) == mgmt.Prefix {
+			apiHandler(rc)
+			return
+		}
+		notFound(rc)
+	}
+	srv := gateway.New(gateway.Options{Index: idx, Metrics: m, Logger: log, Fallback: fallback})
+	g := &Gateway{Addr: ln.Addr().String(), Controller: ctrl, Index: idx, server: srv, ln: ln, log: log}
+	done := make(chan error, 2)
+	ctrlDone := make(chan error, 1)
+	go func() { ctrlDone <- ctrl.Run(ctx) }()
+	serveDone := make(chan error, 1)
+	go func() { serveDone <- srv.Serve(ln) }()
+	go func() {
+		var err error
+		select {
+		case <-ctx.Done():
+		case err = <-serveDone:
+			err = fmt.Errorf("serve: %w", err)
+		}
+		log.Info("shutting down: draining in-flight requests", "timeout", DrainTimeout)
+		sctx, cancel := context.WithTimeout(context.Background(), DrainTimeout)
+		defer cancel()
+		if serr := srv.Shutdown(sctx); serr != nil && err == nil {
+			err = fmt.Errorf("drain: %w", serr)
+		}
+		if cerr := <-ctrlDone; cerr != nil && err == nil {
+			err = cerr
+		}
+		done <- err
+	}()
+	log.Info("gatewayd listening", "addr", g.Addr, "manifests", st.Dir(), "data_dir", cfg.DataDir)
+	return g, done, nil
+}
+
+// checkAdminAccess refuses to expose an unauthenticated management API: with
+// no token, management is served to loopback clients only, which is safe only
+// when the listener itself is loopback.
+func checkAdminAccess(cfg *Config, addr net.Addr, log *slog.Logger) error {
+	switch {
+	case cfg.DatabricksApp:
+		log.Info("management API: users authenticated by the Databricks Apps proxy (X-Forwarded-Email)")
+	case cfg.AdminToken != "":
+		log.Info("management API: bearer token required (GATEWAY_ADMIN_TOKEN)")
+	default:
+		tcp, ok := addr.(*net.TCPAddr)
+		if !ok || !tcp.IP.IsLoopback() {
+			return fmt.Errorf("refusing to serve the management API on non-loopback address %s without GATEWAY_ADMIN_TOKEN: set a token or listen on 127.0.0.1", addr)
+		}
+		log.Info("management API: no GATEWAY_ADMIN_TOKEN set, so it answers loopback clients only")
+	}
+	return nil
+}
+
+func notFound(rc *fasthttp.RequestCtx) {
+	rc.SetContentType("application/json")
+	rc.SetStatusCode(fasthttp.StatusNotFound)
+	rc.SetBodyString(`{"error":{"message":"not found","type":"invalid_request_error","param":null,"code":"not_found"}}`)
+}

@@ -1,0 +1,145 @@
+package mgmt
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/ai-gateway/gateway/api/v1alpha1"
+	"github.com/ai-gateway/gateway/controlplane/controller"
+)
+
+// MaxBodySize bounds management request bodies.
+const MaxBodySize = 8 << 20
+
+type kindInfo struct {
+	kind, plural, list string
+}
+
+var (
+	endpointKind = kindInfo{kind: v1alpha1.KindEndpoint, plural: "endpoints", list: "EndpointList"}
+	apiKeyKind   = kindInfo{kind: v1alpha1.KindAPIKey, plural: "apikeys", list: "APIKeyList"}
+)
+
+// List is a list response.
+type List struct {
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Items      []v1alpha1.Object `json:"items"`
+}
+
+func annotate(r controller.Resource) v1alpha1.Object {
+	obj := r.Object
+	if key, ok := obj.(*v1alpha1.APIKey); ok {
+		key.Spec.Value = "" // never returned, even redacted
+	}
+	return obj
+}
+
+func (s *Server) list(k kindInfo) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		items := []v1alpha1.Object{}
+		for _, res := range s.ctrl.List(k.kind) {
+			items = append(items, annotate(res))
+		}
+		writeJSON(w, http.StatusOK, List{APIVersion: v1alpha1.GroupVersion, Kind: k.list, Items: items})
+	}
+}
+
+func (s *Server) get(k kindInfo) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		res, ok := s.ctrl.Get(k.kind, r.PathValue("name"))
+		if !ok {
+			writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("%s %q not found", k.kind, r.PathValue("name")))
+			return
+		}
+		writeJSON(w, http.StatusOK, annotate(res))
+	}
+}
+
+// readOne decodes a body holding exactly one object of kind k.
+func readOne(w http.ResponseWriter, r *http.Request, k kindInfo) (v1alpha1.Decoded, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodySize))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body larger than %d bytes", MaxBodySize))
+		return v1alpha1.Decoded{}, false
+	}
+	ds := v1alpha1.Load("request body", body)
+	if len(ds) != 1 {
+		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("body must hold exactly one %s, got %d objects", k.kind, len(ds)))
+		return v1alpha1.Decoded{}, false
+	}
+	d := ds[0]
+	if d.Err != nil {
+		writeError(w, http.StatusBadRequest, "invalid", d.Err.Error())
+		return d, false
+	}
+	if got := d.Object.GetTypeMeta().Kind; got != k.kind {
+		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("kind: this route takes %s, got %s", k.kind, got))
+		return d, false
+	}
+	return d, true
+}
+
+func (s *Server) create(k kindInfo) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		d, ok := readOne(w, r, k)
+		if !ok {
+			return
+		}
+		s.writeOne(w, r, d, controller.ApplyOptions{Create: true, DryRun: dryRun(r)}, http.StatusCreated)
+	}
+}
+
+func (s *Server) replace(k kindInfo) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		d, ok := readOne(w, r, k)
+		if !ok {
+			return
+		}
+		if name := d.Object.GetMetadata().Name; name != r.PathValue("name") {
+			writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("metadata.name: %q does not match the URL's %q", name, r.PathValue("name")))
+			return
+		}
+		s.writeOne(w, r, d, controller.ApplyOptions{DryRun: dryRun(r)}, http.StatusOK)
+	}
+}
+
+func (s *Server) writeOne(w http.ResponseWriter, r *http.Request, d v1alpha1.Decoded, opts controller.ApplyOptions, okStatus int) {
+	results, err := s.ctrl.Apply(r.Context(), []v1alpha1.Decoded{d}, opts)
+	if err != nil {
+		writeControllerError(w, err)
+		return
+	}
+	res := results[0]
+	switch res.Action {
+	case controller.ActionConflict:
+		writeError(w, http.StatusConflict, "conflict", res.Error)
+	case controller.ActionInvalid:
+		writeError(w, http.StatusBadRequest, "invalid", res.Error)
+	default:
+		if res.Action != controller.ActionCreated {
+			okStatus = http.StatusOK
+		}
+		if key, ok := res.Object.(*v1alpha1.APIKey); ok {
+			key.Spec.Value = ""
+		}
+		writeJSON(w, okStatus, res.Object)
+	}
+}
+
+func (s *Server) delete(k kindInfo) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("name")
+		if err := s.ctrl.Delete(r.Context(), k.kind, name, r.URL.Query().Get("resourceVersion")); err != nil {
+			writeControllerError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, controller.Result{Kind: k.kind, Name: name, Action: controller.ActionDeleted})
+	}
+}
+
+func dryRun(r *http.Request) bool {
+	v := r.URL.Query().Get("dryRun")
+	return v == "true" || v == "1" || v == "All"
+}

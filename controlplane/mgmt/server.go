@@ -1,0 +1,150 @@
+// Package mgmt is the management REST API under /api/v1alpha1, used by
+// gatewayctl and the web UI. Every write goes through the controller, so it is
+// validated by the same code as reconcile and lands in the manifest store as a
+// file a Git repository can hold.
+package mgmt
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/ai-gateway/gateway/controlplane/controller"
+	"github.com/ai-gateway/gateway/dataplane/providers"
+)
+
+// Prefix is where the API is mounted.
+const Prefix = "/api/v1alpha1"
+
+// Catalog lists providers.
+type Catalog interface {
+	List() []providers.Info
+}
+
+// Options configure the API.
+type Options struct {
+	Controller *controller.Controller
+	Catalog    Catalog
+	// AdminToken, when set, must be presented as a bearer token. When empty,
+	// only loopback clients are served.
+	AdminToken string
+	// TrustForwardedUser accepts requests carrying X-Forwarded-Email or
+	// X-Forwarded-User (set by the Databricks Apps proxy, which authenticates
+	// users before they reach the app).
+	TrustForwardedUser bool
+	Logger             *slog.Logger
+}
+
+// Server is the management API.
+type Server struct {
+	opts Options
+	ctrl *controller.Controller
+	log  *slog.Logger
+	mux  *http.ServeMux
+}
+
+// New returns the API handler.
+func New(opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Server{opts: opts, ctrl: opts.Controller, log: opts.Logger, mux: http.NewServeMux()}
+	for _, kind := range []kindInfo{endpointKind, apiKeyKind} {
+		s.mux.HandleFunc("GET "+Prefix+"/"+kind.plural, s.list(kind))
+		s.mux.HandleFunc("POST "+Prefix+"/"+kind.plural, s.create(kind))
+		s.mux.HandleFunc("GET "+Prefix+"/"+kind.plural+"/{name}", s.get(kind))
+		s.mux.HandleFunc("PUT "+Prefix+"/"+kind.plural+"/{name}", s.replace(kind))
+		s.mux.HandleFunc("DELETE "+Prefix+"/"+kind.plural+"/{name}", s.delete(kind))
+	}
+	s.mux.HandleFunc("POST "+Prefix+"/apply", s.apply)
+	s.mux.HandleFunc("POST "+Prefix+"/diff", s.diff)
+	s.mux.HandleFunc("POST "+Prefix+"/validate", s.validate)
+	s.mux.HandleFunc("GET "+Prefix+"/providers", s.providers)
+	s.mux.HandleFunc("GET "+Prefix+"/status", s.status)
+	s.mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no management route "+r.Method+" "+r.URL.Path)
+	})
+	return s
+}
+
+// ServeHTTP authenticates, then routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if !s.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="ai-gateway"`)
+		msg := "missing or wrong bearer token: send Authorization: Bearer $GATEWAY_ADMIN_TOKEN"
+		if s.opts.AdminToken == "" {
+			msg = "the management API only answers loopback clients when GATEWAY_ADMIN_TOKEN is not set"
+		}
+		writeError(w, http.StatusUnauthorized, "unauthorized", msg)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	if s.opts.TrustForwardedUser && (r.Header.Get("X-Forwarded-Email") != "" || r.Header.Get("X-Forwarded-User") != "") {
+		return true
+	}
+	if s.opts.AdminToken != "" {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		return ok && subtle.ConstantTimeCompare([]byte(got), []byte(s.opts.AdminToken)) == 1
+	}
+	return isLoopback(r.RemoteAddr)
+}
+
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// apiError is the API's error body, shaped like the data plane's.
+type apiError struct {
+	Error apiErrorBody `json:"error"`
+}
+
+type apiErrorBody struct {
+	Message string   `json:"message"`
+	Type    string   `json:"type"`
+	Code    string   `json:"code"`
+	Details []string `json:"details,omitempty"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string, details ...string) {
+	typ := "invalid_request_error"
+	switch {
+	case status == http.StatusUnauthorized:
+		typ = "authentication_error"
+	case status >= 500:
+		typ = "api_error"
+	}
+	writeJSON(w, status, apiError{Error: apiErrorBody{Message: msg, Type: typ, Code: code, Details: details}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// writeControllerError maps controller errors to statuses.
+func writeControllerError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, controller.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", err.Error())
+	case errors.Is(err, controller.ErrConflict):
+		writeError(w, http.StatusConflict, "conflict", err.Error())
+	default:
+		writeError(w, http.StatusInternalServerError, "internal", err.Error())
+	}
+}
