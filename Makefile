@@ -10,7 +10,7 @@ FUZZ_TARGETS := \
 	./api/v1alpha1:FuzzLoad \
 	./dataplane/sse:FuzzReader
 
-.PHONY: all build run test unit fuzz lint vet fmt clean
+.PHONY: all build run test unit fuzz lint vet fmt clean bench
 
 all: build
 
@@ -44,3 +44,9 @@ fmt:
 
 clean:
 	rm -rf $(BIN)
+
+# Load benchmark: gateway vs a minimal fasthttp proxy in front of the same mock
+# upstream, interleaved. BENCH_ARGS="-duration 2s -conc 64" to narrow it.
+BENCH_ARGS ?=
+bench:
+	$(GO) run ./hack/bench $(BENCH_ARGS)
