@@ -2,6 +2,8 @@ package openai
 
 import (
 	"bytes"
+	"cmp"
+	"encoding/json"
 	"errors"
 	"io"
 
@@ -18,6 +20,19 @@ type stream struct {
 	r         *sse.Reader
 	hideUsage bool
 	usage     providers.Usage
+
+	// synthUsage is set when the client asked for the usage chunk but the
+	// upstream cannot be asked for one (Quirks.NoStreamOptions): the last
+	// usage seen on any chunk is then sent as a "choices":[] chunk at the end,
+	// unless the upstream sent such a chunk itself.
+	synthUsage  bool
+	sentUsage   bool
+	lastUsage   []byte
+	lastID      string
+	lastModel   string
+	lastObject  string
+	lastCreated int64
+	ended       bool
 }
 
 var _ providers.UsageReporter = (*stream)(nil)
@@ -37,8 +52,15 @@ var (
 
 // Next implements providers.Stream.
 func (s *stream) Next() ([]byte, error) {
+	if s.ended {
+		return nil, io.EOF
+	}
 	for {
 		ev, err := s.r.Next()
+		if err == io.EOF && s.synthUsage && !s.sentUsage && s.lastUsage != nil {
+			s.ended = true
+			return s.usageChunk()
+		}
 		if err != nil {
 			if errors.Is(err, sse.ErrTruncated) {
 				return nil, &providers.Error{Status: 502, Type: "api_error", Code: "stream_truncated",
@@ -55,16 +77,51 @@ func (s *stream) Next() ([]byte, error) {
 				return nil, UpstreamError(500, data)
 			}
 		}
-		if bytes.Contains(data, usageKey) {
+		if hasUsageObject(data) {
 			if u, ok := providers.UsageFromOpenAI(data); ok {
 				s.usage = u
-				if s.hideUsage && len(gjson.GetBytes(data, "choices").Array()) == 0 {
+				noChoices := len(gjson.GetBytes(data, "choices").Array()) == 0
+				if s.hideUsage && noChoices {
 					continue
+				}
+				if s.synthUsage {
+					s.remember(data, noChoices)
 				}
 			}
 		}
 		return data, nil
 	}
+}
+
+// remember keeps what a synthesised usage chunk needs; data is only valid
+// until the next read, so the pieces are copied.
+func (s *stream) remember(data []byte, usageChunk bool) {
+	if usageChunk {
+		s.sentUsage = true
+		return
+	}
+	r := gjson.ParseBytes(data)
+	s.lastUsage = append(s.lastUsage[:0], r.Get("usage").Raw...)
+	s.lastID = r.Get("id").String()
+	s.lastModel = r.Get("model").String()
+	s.lastObject = r.Get("object").String()
+	s.lastCreated = r.Get("created").Int()
+}
+
+// usageChunk builds OpenAI's final usage chunk from the remembered usage.
+func (s *stream) usageChunk() ([]byte, error) {
+	b, err := json.Marshal(struct {
+		ID      string          `json:"id"`
+		Object  string          `json:"object"`
+		Created int64           `json:"created"`
+		Model   string          `json:"model"`
+		Choices []struct{}      `json:"choices"`
+		Usage   json.RawMessage `json:"usage"`
+	}{s.lastID, cmp.Or(s.lastObject, "chat.completion.chunk"), s.lastCreated, s.lastModel, []struct{}{}, s.lastUsage})
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Usage implements providers.UsageReporter.
@@ -79,4 +136,24 @@ func (s *stream) Close() error {
 	fasthttp.ReleaseResponse(s.resp)
 	s.resp = nil
 	return err
+}
+
+// hasUsageObject reports whether a chunk carries a usage object, without
+// parsing it: OpenAI sends "usage":null on every other chunk, and parsing
+// each of those would cost more than relaying it.
+func hasUsageObject(data []byte) bool {
+	for {
+		i := bytes.Index(data, usageKey)
+		if i < 0 {
+			return false
+		}
+		data = data[i+len(usageKey):]
+		j := 0
+		for j < len(data) && (data[j] == ' ' || data[j] == ':' || data[j] == '\t' || data[j] == '\n' || data[j] == '\r') {
+			j++
+		}
+		if j < len(data) && data[j] == '{' {
+			return true
+		}
+	}
 }
