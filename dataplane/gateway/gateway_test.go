@@ -70,7 +70,9 @@ func chatEP(name string, targets ...state.Target) *state.Endpoint {
 	return &state.Endpoint{Name: name, Task: providers.TaskChat, Targets: targets}
 }
 
-func tgt(model, cred string) state.Target { return state.Target{Model: model, Credential: cred, Weight: 1} }
+func tgt(model, cred string) state.Target {
+	return state.Target{Model: model, Credential: cred, Weight: 1}
+}
 
 func (e *env) post(path, body string) (*http.Response, string) {
 	e.t.Helper()

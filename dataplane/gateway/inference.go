@@ -1,19 +1,28 @@
 package gateway
 
 import (
-	"bufio"
 	"context"
-	"io"
 	"strconv"
 	"time"
 
 	"github.com/tidwall/gjson"
 	"github.com/valyala/fasthttp"
 
+	"github.com/ai-gateway/gateway/dataplane/dialect"
 	"github.com/ai-gateway/gateway/dataplane/providers"
-	"github.com/ai-gateway/gateway/dataplane/sse"
 	"github.com/ai-gateway/gateway/dataplane/state"
 )
+
+// job is one client request on its way through the data plane.
+type job struct {
+	start time.Time
+	route *state.Route
+	call  *providers.Call
+	// ing and req are set for non-OpenAI dialects; nil means the unified
+	// dialect is the client's own and is written as is.
+	ing dialect.Ingress
+	req *dialect.Request
+}
 
 // inference serves the OpenAI-dialect routes. task is the route's task, or
 // empty for MLflow invocations, where the Endpoint's task decides and the
@@ -24,95 +33,137 @@ func (s *Server) inference(rc *fasthttp.RequestCtx, task providers.Task, pathNam
 		methodNotAllowed(rc, "POST")
 		return
 	}
-	snap := s.opts.Index.Snapshot()
-	if snap == nil {
-		writeError(rc, notReady())
-		return
-	}
 	body := rc.PostBody()
 	if !gjson.ValidBytes(body) || !gjson.ParseBytes(body).IsObject() {
-		s.fail(rc, "", "", start, badRequest("", jsonSyntaxError(body)))
+		s.fail(rc, nil, "", "", start, badRequest("", jsonSyntaxError(body)))
 		return
 	}
 	name := pathName
 	if name == "" {
 		m := gjson.GetBytes(body, "model")
 		if m.Type != gjson.String || m.Str == "" {
-			s.fail(rc, "", "", start, badRequest("model", "model is required: set it to the name of a gateway endpoint"))
+			s.fail(rc, nil, "", "", start, badRequest("model", "model is required: set it to the name of a gateway endpoint"))
 			return
 		}
 		name = m.Str
 	}
-	route := snap.Route(name)
-	if route == nil {
-		s.fail(rc, "", "", start, &providers.Error{Status: 404, Type: "invalid_request_error", Param: "model", Code: "model_not_found",
-			Message: "endpoint " + strconv.Quote(name) + " does not exist"})
+	route, ok := s.lookup(rc, nil, name, task, start)
+	if !ok {
 		return
 	}
-	if task == "" {
-		task = route.Task
-	} else if task != route.Task {
-		s.fail(rc, route.Name, "", start, badRequest("model", "endpoint "+strconv.Quote(name)+" serves "+string(route.Task)+
-			" requests, not "+string(task)))
-		return
-	}
-	if route.Limiter != nil {
-		if ok, wait := route.Limiter.Allow(start); !ok {
-			secs := int(wait/time.Second) + 1
-			s.fail(rc, route.Name, "", start, &providers.Error{Status: 429, Type: "rate_limit_error", Code: "rate_limit_exceeded",
-				RetryAfter: strconv.Itoa(secs), Message: "endpoint " + strconv.Quote(name) + " is over its rate limit; retry in " + strconv.Itoa(secs) + "s"})
-			return
-		}
-	}
-	call := &providers.Call{Task: task, Body: body}
-	if task != providers.TaskEmbeddings {
+	call := &providers.Call{Task: route.Task, Body: body}
+	if call.Task != providers.TaskEmbeddings {
 		call.Stream = gjson.GetBytes(body, "stream").Bool()
 		if call.Stream {
 			call.IncludeUsage = gjson.GetBytes(body, "stream_options.include_usage").Bool()
 		}
 	}
-	timeout := route.Timeout
+	s.serve(rc, &job{start: start, route: route, call: call})
+}
+
+// lookup finds the Endpoint, checks its task (empty task: any) and its rate
+// limit, and answers the client itself when one of those fails.
+func (s *Server) lookup(rc *fasthttp.RequestCtx, ing dialect.Ingress, name string, task providers.Task, start time.Time) (*state.Route, bool) {
+	snap := s.opts.Index.Snapshot()
+	if snap == nil {
+		s.fail(rc, ing, "", "", start, notReady())
+		return nil, false
+	}
+	route := snap.Route(name)
+	if route == nil {
+		s.fail(rc, ing, "", "", start, &providers.Error{Status: 404, Type: "invalid_request_error", Param: "model", Code: "model_not_found",
+			Message: "endpoint " + strconv.Quote(name) + " does not exist"})
+		return nil, false
+	}
+	if task != "" && task != route.Task {
+		s.fail(rc, ing, route.Name, "", start, badRequest("model", "endpoint "+strconv.Quote(name)+" serves "+string(route.Task)+
+			" requests, not "+string(task)))
+		return nil, false
+	}
+	if route.Limiter != nil {
+		if ok, wait := route.Limiter.Allow(start); !ok {
+			secs := int(wait/time.Second) + 1
+			s.fail(rc, ing, route.Name, "", start, &providers.Error{Status: 429, Type: "rate_limit_error", Code: "rate_limit_exceeded",
+				RetryAfter: strconv.Itoa(secs), Message: "endpoint " + strconv.Quote(name) + " is over its rate limit; retry in " + strconv.Itoa(secs) + "s"})
+			return nil, false
+		}
+	}
+	return route, true
+}
+
+// serve runs the attempts and writes the answer in the client's dialect.
+func (s *Server) serve(rc *fasthttp.RequestCtx, j *job) {
+	timeout := j.route.Timeout
 	if timeout <= 0 {
 		timeout = state.DefaultTimeout
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	res, first, target, err := s.attempt(ctx, route, call, timeout)
+	out, err := s.attempt(ctx, j, timeout)
 	if err != nil {
 		cancel()
 		provider := ""
-		if target != nil {
-			provider = target.Credential.Provider
+		if out.target != nil {
+			provider = out.target.Credential.Provider
 		}
-		s.fail(rc, route.Name, provider, start, asError(err))
+		s.fail(rc, j.ing, j.route.Name, provider, j.start, asError(err))
 		return
 	}
+	switch {
+	case out.fwd != nil:
+		s.relayForward(rc, j, out, cancel)
+	case out.res.Stream != nil:
+		s.relay(rc, j, out, cancel)
+	default:
+		defer cancel()
+		s.writeComplete(rc, j, out)
+	}
+}
+
+func (s *Server) writeComplete(rc *fasthttp.RequestCtx, j *job, out outcome) {
+	res := out.res
+	defer res.Release()
 	for k, v := range res.Header {
 		rc.Response.Header.Set(k, v)
 	}
-	if !call.Stream {
-		defer cancel()
-		defer res.Release()
-		rc.SetContentType("application/json")
-		rc.SetBody(res.Body)
-		if u, ok := providers.UsageFromOpenAI(res.Body); ok {
-			s.spend(route, target, u, start)
+	body := res.Body
+	if j.ing != nil {
+		b, err := j.ing.Response(j.req, body)
+		if err != nil {
+			s.fail(rc, j.ing, j.route.Name, out.target.Credential.Provider, j.start,
+				&providers.Error{Status: 502, Type: "api_error", Message: "cannot translate the upstream answer: " + err.Error()})
+			return
 		}
-		s.metrics.Request(route.Name, target.Credential.Provider, 200, time.Since(start).Seconds())
-		return
+		body = b
 	}
-	s.relay(rc, route, target, res.Stream, first, start, cancel)
+	rc.SetContentType("application/json")
+	rc.SetBody(body)
+	if u, ok := providers.UsageFromOpenAI(res.Body); ok {
+		s.spend(j.route, out.target, u, j.start)
+	}
+	s.metrics.Request(j.route.Name, out.target.Credential.Provider, 200, time.Since(j.start).Seconds())
+}
+
+// outcome is a successful attempt.
+type outcome struct {
+	target *state.ResolvedTarget
+	res    *providers.Result
+	first  []byte // first stream chunk, already read
+	fwd    *providers.ForwardResponse
+	// firstRaw is the first piece of a forwarded stream, already read.
+	firstRaw []byte
 }
 
 // attempt tries the chosen target, its retries, then each fallback, while
-// nothing has been sent to the client. For a stream, the first event is read
-// here too, so a stream that fails before its first event is retried as well.
-func (s *Server) attempt(ctx context.Context, route *state.Route, call *providers.Call, timeout time.Duration) (*providers.Result, []byte, *state.ResolvedTarget, error) {
+// nothing has been sent to the client. A stream's first event is read here,
+// so a stream that fails before it is retried too.
+func (s *Server) attempt(ctx context.Context, j *job, timeout time.Duration) (outcome, error) {
 	var (
-		lastErr    error
-		lastTarget *state.ResolvedTarget
+		lastErr error
+		out     outcome
 	)
+	route := j.route
 	attempts := max(route.Retry.Attempts, 1)
-	try := func(t *state.ResolvedTarget) (*providers.Result, []byte, bool) {
+	try := func(t *state.ResolvedTarget) bool {
 		backoff := route.Retry.Backoff
 		for i := 0; i < attempts; i++ {
 			if i > 0 && backoff > 0 {
@@ -120,107 +171,88 @@ func (s *Server) attempt(ctx context.Context, route *state.Route, call *provider
 				select {
 				case <-ctx.Done():
 					timer.Stop()
-					return nil, nil, false
+					return false
 				case <-timer.C:
 				}
 				backoff *= 2
 			}
-			lastTarget = t
-			call.Model = t.Model
-			res, err := t.Adapter.Send(ctx, t.Credential, call)
-			var first []byte
-			if err == nil && res.Stream != nil {
-				first, err = res.Stream.Next()
-				if err == io.EOF {
-					first, err = nil, nil
-				} else if err != nil {
-					_ = res.Stream.Close()
-				}
-			}
+			out = outcome{target: t}
+			err := s.send(ctx, j, t, &out)
 			if err == nil {
 				s.metrics.Attempt(route.Name, t.Credential.Provider, "ok")
-				return res, first, true
+				return true
 			}
 			lastErr = err
 			pe := asError(err)
 			if !pe.Retryable {
 				s.metrics.Attempt(route.Name, t.Credential.Provider, "error")
-				return nil, nil, false
+				return false
 			}
 			s.metrics.Attempt(route.Name, t.Credential.Provider, "retryable_error")
 			s.log.Warn("upstream attempt failed", "endpoint", route.Name, "apikey", t.Credential.Name,
 				"model", t.Model, "attempt", i+1, "status", pe.Status, "error", pe.Message)
 			if ctx.Err() != nil || pe.Status == 429 {
 				// A rate-limited target will not recover within a backoff; move on.
-				return nil, nil, false
+				return false
 			}
 		}
-		return nil, nil, false
+		return false
 	}
-	if res, first, ok := try(route.Pick()); ok {
-		return res, first, lastTarget, nil
+	if try(route.Pick()) {
+		return out, nil
 	}
 	for i := range route.Fallbacks() {
-		if lastErr != nil && !asError(lastErr).Retryable {
+		if (lastErr != nil && !asError(lastErr).Retryable) || ctx.Err() != nil {
 			break
 		}
-		if ctx.Err() != nil {
-			break
-		}
-		if res, first, ok := try(&route.Fallbacks()[i]); ok {
-			return res, first, lastTarget, nil
+		if try(&route.Fallbacks()[i]) {
+			return out, nil
 		}
 	}
 	if ctx.Err() != nil && (lastErr == nil || !asError(lastErr).Timeout) {
 		lastErr = &providers.Error{Status: 504, Type: "timeout_error", Code: "timeout", Timeout: true,
 			Message: "endpoint " + strconv.Quote(route.Name) + " did not answer within its timeout of " + timeout.String()}
 	}
-	return nil, nil, lastTarget, lastErr
+	return out, lastErr
 }
 
-// relay streams the upstream's events to the client, one flush per event. The
-// stream writer runs after the handler returns and keeps the route (and so the
-// snapshot) it started with.
-func (s *Server) relay(rc *fasthttp.RequestCtx, route *state.Route, target *state.ResolvedTarget, stream providers.Stream, first []byte, start time.Time, cancel context.CancelFunc) {
-	rc.SetContentType("text/event-stream")
-	rc.Response.Header.Set("Cache-Control", "no-cache")
-	rc.Response.Header.Set("X-Accel-Buffering", "no")
-	rc.SetBodyStreamWriter(func(w *bufio.Writer) {
-		defer cancel()
-		defer func() { _ = stream.Close() }()
-		status := 200
-		payload, err := first, error(nil)
-		for {
-			if payload != nil {
-				if werr := sse.WriteData(w, payload); werr != nil {
-					status = 499 // the client went away
-					break
-				}
-				if werr := w.Flush(); werr != nil {
-					status = 499
-					break
-				}
-			}
-			payload, err = stream.Next()
-			if err == io.EOF {
-				_ = sse.WriteDone(w)
-				_ = w.Flush()
-				break
-			}
+// send makes one attempt on t: native forwarding when the client's dialect is
+// the target provider's own, translation through the unified dialect otherwise.
+func (s *Server) send(ctx context.Context, j *job, t *state.ResolvedTarget, out *outcome) error {
+	if j.ing != nil && j.req.Forward != nil && j.ing.Native() == t.Credential.Provider {
+		if f, ok := t.Adapter.(providers.Forwarder); ok {
+			fwd, err := f.Forward(ctx, t.Credential, t.Model, j.req.Forward)
 			if err != nil {
-				pe := asError(err)
-				status = pe.Status
-				s.log.Warn("upstream stream failed", "endpoint", route.Name, "apikey", target.Credential.Name, "error", pe.Message)
-				_ = sse.WriteData(w, openAIErrorJSON(pe))
-				_ = w.Flush()
-				break
+				return err
 			}
+			if fwd.Stream != nil {
+				buf := make([]byte, 16<<10)
+				n, rerr := fwd.Stream.Read(buf)
+				if n == 0 && rerr != nil {
+					fwd.Close()
+					return providers.TransportError(t.Credential.Provider, rerr, false)
+				}
+				out.firstRaw = buf[:n]
+			}
+			out.fwd = fwd
+			return nil
 		}
-		if ur, ok := stream.(providers.UsageReporter); ok {
-			s.spend(route, target, ur.Usage(), start)
+	}
+	j.call.Model = t.Model
+	res, err := t.Adapter.Send(ctx, t.Credential, j.call)
+	if err != nil {
+		return err
+	}
+	if res.Stream != nil {
+		first, err := res.Stream.Next()
+		if err != nil && err != errEOF {
+			_ = res.Stream.Close()
+			return err
 		}
-		s.metrics.Request(route.Name, target.Credential.Provider, status, time.Since(start).Seconds())
-	})
+		out.first = first
+	}
+	out.res = res
+	return nil
 }
 
 func (s *Server) spend(route *state.Route, target *state.ResolvedTarget, u providers.Usage, now time.Time) {
@@ -228,7 +260,17 @@ func (s *Server) spend(route *state.Route, target *state.ResolvedTarget, u provi
 	route.Limiter.Spend(now, u.PromptTokens+u.CompletionTokens)
 }
 
-func (s *Server) fail(rc *fasthttp.RequestCtx, endpoint, provider string, start time.Time, e *providers.Error) {
-	writeError(rc, e)
+// fail answers with e in the client's dialect.
+func (s *Server) fail(rc *fasthttp.RequestCtx, ing dialect.Ingress, endpoint, provider string, start time.Time, e *providers.Error) {
+	if ing == nil {
+		writeError(rc, e)
+	} else {
+		rc.Response.Header.SetContentType("application/json")
+		if e.RetryAfter != "" && (e.Status == 429 || e.Status == 503) {
+			rc.Response.Header.Set("Retry-After", e.RetryAfter)
+		}
+		rc.SetStatusCode(e.Status)
+		rc.SetBody(ing.Error(e))
+	}
 	s.metrics.Request(endpoint, provider, e.Status, time.Since(start).Seconds())
 }

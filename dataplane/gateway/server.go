@@ -38,6 +38,8 @@ type Options struct {
 	Fallback fasthttp.RequestHandler
 	// MaxBodySize bounds request bodies; zero means DefaultMaxBodySize.
 	MaxBodySize int
+	// Dialects serve the Anthropic, Gemini and Responses API routes.
+	Dialects Dialects
 }
 
 // Server serves the data plane.
@@ -111,6 +113,9 @@ func (s *Server) Handle(rc *fasthttp.RequestCtx) {
 		}
 		s.inference(rc, "", string(name))
 	case bytes.HasPrefix(path, prefixGateway):
+		if s.nativeRoute(rc, path) {
+			return
+		}
 		writeError(rc, &providers.Error{Status: 404, Type: "invalid_request_error", Code: "not_found", Message: "no route for " + string(path)})
 	case string(path) == "/health":
 		rc.SetContentType("application/json")

@@ -221,3 +221,51 @@ func Deadline(ctx context.Context) time.Time {
 	}
 	return time.Now().Add(time.Hour)
 }
+
+// ForwardRequest is a client request in the provider's own dialect, to be
+// forwarded with only the model and the credentials changed.
+type ForwardRequest struct {
+	// Method is the HTTP method.
+	Method string
+	// Path is below the provider's API root, with the version, e.g.
+	// "/v1/messages" or "/v1beta/models/{model}:generateContent" where
+	// {model} is replaced with the target's model.
+	Path string
+	// Query is the raw query string without credentials (Gemini's alt=sse).
+	Query string
+	// Header holds the client headers worth passing on (anthropic-beta,
+	// anthropic-version, openai-beta); never credentials.
+	Header map[string]string
+	// Body is the client's body; ModelField names the JSON field holding the
+	// model ("model"), or "" when the model is in Path.
+	Body       []byte
+	ModelField string
+	// Stream is true when the answer is a stream.
+	Stream bool
+}
+
+// ForwardResponse is the provider's answer, passed back untranslated.
+type ForwardResponse struct {
+	// Status is the upstream HTTP status (2xx).
+	Status int
+	// ContentType is the upstream content type.
+	ContentType string
+	// Header holds upstream headers worth passing on.
+	Header map[string]string
+	// Body is the complete body (when Stream is nil).
+	Body []byte
+	// Stream is the raw streamed body, relayed as it arrives.
+	Stream interface{ Read([]byte) (int, error) }
+	// Usage is filled in by the adapter when it can read it cheaply.
+	Usage Usage
+	// Close releases the upstream connection.
+	Close func()
+}
+
+// Forwarder is implemented by adapters that can forward a request in their
+// provider's own dialect byte for byte. Like Send, a failure (a status of 400
+// or more included) is returned as an error, so the caller can retry or fall
+// back and render it in the client's dialect; a returned response is a success.
+type Forwarder interface {
+	Forward(ctx context.Context, cred *Credential, model string, req *ForwardRequest) (*ForwardResponse, error)
+}
