@@ -29,6 +29,10 @@ var (
 	prefixOpenAI    = []byte("/gateway/openai/v1/")
 )
 
+// forwardedHeaders are the client headers passed on when a request is
+// forwarded natively: API versions and beta flags, never credentials.
+var forwardedHeaders = []string{"anthropic-beta", "anthropic-version", "openai-beta"}
+
 // nativeRoute serves the native-dialect routes; it reports false for paths
 // outside them.
 func (s *Server) nativeRoute(rc *fasthttp.RequestCtx, path []byte) bool {
@@ -151,6 +155,18 @@ func (s *Server) native(rc *fasthttp.RequestCtx, ing dialect.Ingress, p dialect.
 	if perr != nil {
 		s.fail(rc, ing, "", "", start, perr)
 		return
+	}
+	if req.Forward != nil {
+		// Only these client headers travel with a natively forwarded request;
+		// credentials (Authorization, x-api-key, x-goog-api-key) never do.
+		for _, h := range forwardedHeaders {
+			if v := rc.Request.Header.Peek(h); len(v) > 0 {
+				if req.Forward.Header == nil {
+					req.Forward.Header = map[string]string{}
+				}
+				req.Forward.Header[h] = string(v)
+			}
+		}
 	}
 	route, ok := s.lookup(rc, ing, req.Endpoint, req.Task, start)
 	if !ok {
