@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // ErrTruncated means the upstream closed the stream before its terminal marker:
@@ -37,14 +38,32 @@ type Reader struct {
 	done []byte
 }
 
+var bufPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 8<<10) }}
+
 // NewReader reads events from r. done is the terminal data payload, or nil
-// when the stream ends at EOF (Anthropic, Gemini).
+// when the stream ends at EOF (Anthropic, Gemini). Call Release when done to
+// recycle its buffer.
 func NewReader(r io.Reader, done []byte) *Reader {
-	br, ok := r.(*bufio.Reader)
-	if !ok || br.Size() < 8<<10 {
-		br = bufio.NewReaderSize(r, 8<<10)
-	}
+	br := bufPool.Get().(*bufio.Reader)
+	br.Reset(r)
 	return &Reader{r: br, done: done}
+}
+
+// Release recycles the reader's buffer; the Reader must not be used after.
+func (r *Reader) Release() {
+	if r.r != nil {
+		r.r.Reset(nil)
+		bufPool.Put(r.r)
+		r.r = nil
+	}
+}
+
+// Drain reads and discards what is left of the stream, up to limit bytes, and
+// reports whether it reached the end. Reading an HTTP body to its end after
+// the terminal event lets the client reuse the connection.
+func (r *Reader) Drain(limit int64) bool {
+	n, err := io.Copy(io.Discard, io.LimitReader(r.r, limit+1))
+	return err == nil && n <= limit
 }
 
 var doneOpenAI = []byte("[DONE]")
