@@ -8,7 +8,8 @@ PKGS    := ./...
 FUZZTIME ?= 5s
 FUZZ_TARGETS := \
 	./api/v1alpha1:FuzzLoad \
-	./dataplane/sse:FuzzReader
+	./dataplane/sse:FuzzReader \
+	./dataplane/providers/anthropic:FuzzStreamDecoder
 
 .PHONY: all build run test unit fuzz lint vet fmt clean bench
 
@@ -50,3 +51,20 @@ clean:
 BENCH_ARGS ?=
 bench:
 	$(GO) run ./hack/bench $(BENCH_ARGS)
+
+# Swagger UI for /docs. ui/swagger/dist is committed, so `go build`, `go test`
+# and `make run` need no npm; this target refreshes it from the swagger-ui-dist
+# release pinned (with its integrity hash) in ui/swagger/package.json and
+# package-lock.json. To upgrade: change the pin there, run
+# `npm install --ignore-scripts --omit-lockfile-registry-resolved` in
+# ui/swagger, then `make swagger-ui`, and commit dist/.
+SWAGGER_UI       := ui/swagger
+SWAGGER_UI_FILES := swagger-ui-bundle.js swagger-ui.css favicon-32x32.png \
+	LICENSE NOTICE swagger-ui-bundle.js.LICENSE.txt
+
+.PHONY: swagger-ui
+swagger-ui:
+	cd $(SWAGGER_UI) && npm ci --ignore-scripts --no-audit --no-fund
+	rm -rf $(SWAGGER_UI)/dist && mkdir -p $(SWAGGER_UI)/dist
+	cd $(SWAGGER_UI)/node_modules/swagger-ui-dist && cp $(SWAGGER_UI_FILES) $(CURDIR)/$(SWAGGER_UI)/dist/
+	cd $(SWAGGER_UI) && node -p "require('swagger-ui-dist/package.json').version" > dist/VERSION

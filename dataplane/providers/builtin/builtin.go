@@ -3,6 +3,7 @@ package builtin
 
 import (
 	"github.com/ai-gateway/gateway/dataplane/providers"
+	"github.com/ai-gateway/gateway/dataplane/providers/anthropic"
 	"github.com/ai-gateway/gateway/dataplane/providers/mock"
 	"github.com/ai-gateway/gateway/dataplane/providers/openai"
 )
@@ -22,5 +23,6 @@ func Registry() *providers.Registry {
 	// company proxy. The base URL is required; the key is optional.
 	compat := providers.Info{ID: "openai-compatible", DisplayName: "OpenAI-compatible server", Tasks: allTasks, NeedsBaseURL: true}
 	r.Register(compat, openai.New(openai.Options{Info: compat, Client: client}))
+	r.Register(anthropic.Info, anthropic.New(anthropic.Options{Client: client}))
 	return r
 }
