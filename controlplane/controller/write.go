@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/ai-gateway/gateway/api/v1alpha1"
@@ -193,15 +194,21 @@ func DefaultPath(kind, name string) string {
 }
 
 // write stores data as the one definition of k: in its own file if it had
-// one, else in DefaultPath, removing it from any multi-object file and any
+// one, else in DefaultPath (or NAME-2.yaml, NAME-3.yaml, ... beside it when
+// that path is taken), removing it from any multi-object file and any
 // duplicate definitions.
 func (c *Controller) write(ctx context.Context, k Key, cur Resource, exists bool, data []byte) error {
 	st := c.opts.Store
-	target, expected := DefaultPath(k.Kind, k.Name), store.AnyVersion
+	// "" (the path must not exist yet): a file already at the default path
+	// belongs to something else (a hand-written multi-document file, say) and
+	// must not be overwritten.
+	ownFile := false
+	target, expected := DefaultPath(k.Kind, k.Name), ""
 	var others []Location
 	if exists {
 		for _, l := range cur.Locations {
-			if l.Objects == 1 && expected == store.AnyVersion {
+			if l.Objects == 1 && !ownFile {
+				ownFile = true
 				target, expected = l.Path, l.Version
 				continue
 			}
@@ -214,7 +221,12 @@ func (c *Controller) write(ctx context.Context, k Key, cur Resource, exists bool
 	if err != nil {
 		return err
 	}
-	if _, err := st.Put(ctx, target, data, expected); err != nil {
+	_, err = st.Put(ctx, target, data, expected)
+	for i := 2; !ownFile && errors.Is(err, store.ErrConflict) && i <= 100; i++ {
+		target = strings.TrimSuffix(DefaultPath(k.Kind, k.Name), ".yaml") + "-" + strconv.Itoa(i) + ".yaml"
+		_, err = st.Put(ctx, target, data, "")
+	}
+	if err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return fmt.Errorf("%s was changed by someone else; retry: %w", target, ErrConflict)
 		}

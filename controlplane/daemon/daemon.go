@@ -21,6 +21,7 @@ import (
 	"github.com/ai-gateway/gateway/dataplane/metrics"
 	"github.com/ai-gateway/gateway/dataplane/providers/builtin"
 	"github.com/ai-gateway/gateway/dataplane/state"
+	"github.com/ai-gateway/gateway/ui/swagger"
 )
 
 // DrainTimeout is how long a shutdown waits for in-flight requests and streams.
@@ -85,7 +86,12 @@ func Start(ctx context.Context, cfg *Config, o Options) (*Gateway, <-chan error,
 	api := mgmt.New(mgmt.Options{Controller: ctrl, Catalog: reg, AdminToken: cfg.AdminToken,
 		TrustForwardedUser: cfg.DatabricksApp, Logger: log})
 	apiHandler := fasthttpadaptor.NewFastHTTPHandler(api)
+	docs := swagger.FastHTTPHandler()
 	fallback := func(rc *fasthttp.RequestCtx) {
+		if swagger.Match(string(rc.Path())) {
+			docs(rc)
+			return
+		}
 		if bytes.HasPrefix(rc.Path(), []byte(mgmt.Prefix+"/")) || string(rc.Path()) == mgmt.Prefix {
 			apiHandler(rc)
 			return
@@ -96,7 +102,9 @@ func Start(ctx context.Context, cfg *Config, o Options) (*Gateway, <-chan error,
 	g := &Gateway{Addr: ln.Addr().String(), Controller: ctrl, Index: idx, server: srv, ln: ln, log: log}
 	done := make(chan error, 2)
 	ctrlDone := make(chan error, 1)
-	go func() { ctrlDone <- ctrl.Run(ctx) }()
+	// The controller stops with ctx, or when serving fails on its own.
+	ctrlCtx, stopCtrl := context.WithCancel(ctx)
+	go func() { ctrlDone <- ctrl.Run(ctrlCtx) }()
 	serveDone := make(chan error, 1)
 	go func() { serveDone <- srv.Serve(ln) }()
 	go func() {
@@ -104,6 +112,9 @@ func Start(ctx context.Context, cfg *Config, o Options) (*Gateway, <-chan error,
 		select {
 		case <-ctx.Done():
 		case err = <-serveDone:
+			if err == nil {
+				err = errors.New("the listener closed")
+			}
 			err = fmt.Errorf("serve: %w", err)
 		}
 		log.Info("shutting down: draining in-flight requests", "timeout", DrainTimeout)
@@ -112,6 +123,7 @@ func Start(ctx context.Context, cfg *Config, o Options) (*Gateway, <-chan error,
 		if serr := srv.Shutdown(sctx); serr != nil && err == nil {
 			err = fmt.Errorf("drain: %w", serr)
 		}
+		stopCtrl()
 		if cerr := <-ctrlDone; cerr != nil && err == nil {
 			err = cerr
 		}

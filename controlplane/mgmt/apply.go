@@ -3,6 +3,7 @@ package mgmt
 import (
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strings"
 
@@ -79,6 +80,7 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, res := range results {
+		redact(res.Object) // a hand-written file may still hold a value
 		if res.Action != controller.ActionUnchanged && res.Action != controller.ActionInvalid && !opts.DryRun {
 			s.log.Info("resource applied", "kind", res.Kind, "name", res.Name, "action", res.Action)
 		}
@@ -226,7 +228,8 @@ func (s *Server) route(ep *v1alpha1.Endpoint) *Route {
 	for i, t := range ep.Spec.Targets {
 		pct := 0.0
 		if sum > 0 {
-			pct = float64(weights[i]) * 100 / sum
+			// Two decimals: 66.67, not 66.66666666666667.
+			pct = math.Round(float64(weights[i])*10000/sum) / 100
 		}
 		rt.Targets = append(rt.Targets, RouteTarget{Model: t.Model, APIKey: t.APIKeyRef, Provider: provider(t.APIKeyRef), Percent: pct})
 	}

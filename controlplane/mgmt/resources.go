@@ -29,11 +29,16 @@ type List struct {
 }
 
 func annotate(r controller.Resource) v1alpha1.Object {
-	obj := r.Object
-	if key, ok := obj.(*v1alpha1.APIKey); ok {
-		key.Spec.Value = "" // never returned, even redacted
+	redact(r.Object)
+	return r.Object
+}
+
+// redact drops a write-only credential from an object about to be returned:
+// never returned, not even as "[REDACTED]".
+func redact(obj v1alpha1.Object) {
+	if key, ok := obj.(*v1alpha1.APIKey); ok && key != nil {
+		key.Spec.Value = ""
 	}
-	return obj
 }
 
 func (s *Server) list(k kindInfo) http.HandlerFunc {
@@ -87,7 +92,7 @@ func (s *Server) create(k kindInfo) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		s.writeOne(w, r, d, controller.ApplyOptions{Create: true, DryRun: dryRun(r)}, http.StatusCreated)
+		s.writeOne(w, r, d, controller.ApplyOptions{Create: true, DryRun: dryRun(r)})
 	}
 }
 
@@ -101,11 +106,13 @@ func (s *Server) replace(k kindInfo) http.HandlerFunc {
 			writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("metadata.name: %q does not match the URL's %q", name, r.PathValue("name")))
 			return
 		}
-		s.writeOne(w, r, d, controller.ApplyOptions{DryRun: dryRun(r)}, http.StatusOK)
+		s.writeOne(w, r, d, controller.ApplyOptions{DryRun: dryRun(r)})
 	}
 }
 
-func (s *Server) writeOne(w http.ResponseWriter, r *http.Request, d v1alpha1.Decoded, opts controller.ApplyOptions, okStatus int) {
+// writeOne creates or replaces one object: 201 when it is (or, with dryRun,
+// would be) created, 200 otherwise.
+func (s *Server) writeOne(w http.ResponseWriter, r *http.Request, d v1alpha1.Decoded, opts controller.ApplyOptions) {
 	results, err := s.ctrl.Apply(r.Context(), []v1alpha1.Decoded{d}, opts)
 	if err != nil {
 		writeControllerError(w, err)
@@ -118,20 +125,30 @@ func (s *Server) writeOne(w http.ResponseWriter, r *http.Request, d v1alpha1.Dec
 	case controller.ActionInvalid:
 		writeError(w, http.StatusBadRequest, "invalid", res.Error)
 	default:
-		if res.Action != controller.ActionCreated {
-			okStatus = http.StatusOK
+		status := http.StatusOK
+		if res.Action == controller.ActionCreated {
+			status = http.StatusCreated
 		}
-		if key, ok := res.Object.(*v1alpha1.APIKey); ok {
-			key.Spec.Value = ""
-		}
-		writeJSON(w, okStatus, res.Object)
+		redact(res.Object)
+		writeJSON(w, status, res.Object)
 	}
 }
 
 func (s *Server) delete(k kindInfo) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		name := r.PathValue("name")
-		if err := s.ctrl.Delete(r.Context(), k.kind, name, r.URL.Query().Get("resourceVersion")); err != nil {
+		name, rv := r.PathValue("name"), r.URL.Query().Get("resourceVersion")
+		if dryRun(r) {
+			// Check what Delete would, without deleting.
+			cur, ok := s.ctrl.Get(k.kind, name)
+			switch {
+			case !ok:
+				writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("%s %q: not found", k.kind, name))
+				return
+			case rv != "" && rv != cur.Object.GetMetadata().ResourceVersion:
+				writeError(w, http.StatusConflict, "conflict", fmt.Sprintf("%s %q was changed since resourceVersion %s: conflict", k.kind, name, rv))
+				return
+			}
+		} else if err := s.ctrl.Delete(r.Context(), k.kind, name, rv); err != nil {
 			writeControllerError(w, err)
 			return
 		}

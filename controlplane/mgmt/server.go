@@ -47,24 +47,78 @@ type Server struct {
 	mux  *http.ServeMux
 }
 
+// APIRoute is one route of the management API: an HTTP method and a path
+// pattern with {name} wildcards (the syntax of net/http patterns and of
+// OpenAPI paths alike). The Route type is an Endpoint's effective routing,
+// shown by diff.
+type APIRoute struct {
+	Method  string
+	Pattern string
+}
+
+// route is a table row: an APIRoute and the handler that serves it.
+type route struct {
+	APIRoute
+	handler func(*Server) http.HandlerFunc
+}
+
+// routeTable is every route New registers, in a stable order.
+func routeTable() []route {
+	var out []route
+	add := func(method, path string, h func(*Server) http.HandlerFunc) {
+		out = append(out, route{APIRoute{Method: method, Pattern: Prefix + path}, h})
+	}
+	for _, k := range []kindInfo{endpointKind, apiKeyKind} {
+		coll, item := "/"+k.plural, "/"+k.plural+"/{name}"
+		add(http.MethodGet, coll, func(s *Server) http.HandlerFunc { return s.list(k) })
+		add(http.MethodPost, coll, func(s *Server) http.HandlerFunc { return s.create(k) })
+		add(http.MethodGet, item, func(s *Server) http.HandlerFunc { return s.get(k) })
+		add(http.MethodPut, item, func(s *Server) http.HandlerFunc { return s.replace(k) })
+		add(http.MethodDelete, item, func(s *Server) http.HandlerFunc { return s.delete(k) })
+	}
+	add(http.MethodPost, "/apply", func(s *Server) http.HandlerFunc { return s.apply })
+	add(http.MethodPost, "/diff", func(s *Server) http.HandlerFunc { return s.diff })
+	add(http.MethodPost, "/validate", func(s *Server) http.HandlerFunc { return s.validate })
+	add(http.MethodGet, "/providers", func(s *Server) http.HandlerFunc { return s.providers })
+	add(http.MethodGet, "/status", func(s *Server) http.HandlerFunc { return s.status })
+	return out
+}
+
+// Routes lists every route of the management API, from the table New
+// registers, so that the OpenAPI document can be checked against it.
+func Routes() []APIRoute {
+	t := routeTable()
+	out := make([]APIRoute, len(t))
+	for i, r := range t {
+		out[i] = r.APIRoute
+	}
+	return out
+}
+
 // New returns the API handler.
 func New(opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
 	s := &Server{opts: opts, ctrl: opts.Controller, log: opts.Logger, mux: http.NewServeMux()}
-	for _, kind := range []kindInfo{endpointKind, apiKeyKind} {
-		s.mux.HandleFunc("GET "+Prefix+"/"+kind.plural, s.list(kind))
-		s.mux.HandleFunc("POST "+Prefix+"/"+kind.plural, s.create(kind))
-		s.mux.HandleFunc("GET "+Prefix+"/"+kind.plural+"/{name}", s.get(kind))
-		s.mux.HandleFunc("PUT "+Prefix+"/"+kind.plural+"/{name}", s.replace(kind))
-		s.mux.HandleFunc("DELETE "+Prefix+"/"+kind.plural+"/{name}", s.delete(kind))
+	allow := map[string][]string{}
+	var patterns []string
+	for _, r := range routeTable() {
+		s.mux.HandleFunc(r.Method+" "+r.Pattern, r.handler(s))
+		if _, ok := allow[r.Pattern]; !ok {
+			patterns = append(patterns, r.Pattern)
+		}
+		allow[r.Pattern] = append(allow[r.Pattern], r.Method)
 	}
-	s.mux.HandleFunc("POST "+Prefix+"/apply", s.apply)
-	s.mux.HandleFunc("POST "+Prefix+"/diff", s.diff)
-	s.mux.HandleFunc("POST "+Prefix+"/validate", s.validate)
-	s.mux.HandleFunc("GET "+Prefix+"/providers", s.providers)
-	s.mux.HandleFunc("GET "+Prefix+"/status", s.status)
+	// A known path with another method: 405 in the API's JSON error format
+	// (net/http's own 405 is plain text).
+	for _, p := range patterns {
+		methods := strings.Join(allow[p], ", ")
+		s.mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", methods)
+			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "method "+r.Method+" not allowed on "+r.URL.Path+"; use "+methods)
+		})
+	}
 	s.mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no management route "+r.Method+" "+r.URL.Path)
 	})
@@ -91,8 +145,11 @@ func (s *Server) authorized(r *http.Request) bool {
 		return true
 	}
 	if s.opts.AdminToken != "" {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		return ok && subtle.ConstantTimeCompare([]byte(got), []byte(s.opts.AdminToken)) == 1
+		// The scheme is case-insensitive (RFC 9110 §11.1).
+		scheme, got, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		got = strings.TrimSpace(got)
+		return ok && strings.EqualFold(scheme, "Bearer") &&
+			subtle.ConstantTimeCompare([]byte(got), []byte(s.opts.AdminToken)) == 1
 	}
 	return isLoopback(r.RemoteAddr)
 }
