@@ -9,7 +9,8 @@ FUZZTIME ?= 5s
 FUZZ_TARGETS := \
 	./api/v1alpha1:FuzzLoad \
 	./dataplane/sse:FuzzReader \
-	./dataplane/providers/anthropic:FuzzStreamDecoder
+	./dataplane/providers/anthropic:FuzzStreamDecoder \
+	./dataplane/providers/gemini:FuzzStreamGemini
 
 .PHONY: all build run test unit fuzz lint vet fmt clean bench
 

@@ -4,6 +4,7 @@ package builtin
 import (
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/providers/anthropic"
+	"github.com/ai-gateway/gateway/dataplane/providers/gemini"
 	"github.com/ai-gateway/gateway/dataplane/providers/mock"
 	"github.com/ai-gateway/gateway/dataplane/providers/openai"
 )
@@ -24,5 +25,7 @@ func Registry() *providers.Registry {
 	compat := providers.Info{ID: "openai-compatible", DisplayName: "OpenAI-compatible server", Tasks: allTasks, NeedsBaseURL: true}
 	r.Register(compat, openai.New(openai.Options{Info: compat, Client: client}))
 	r.Register(anthropic.Info, anthropic.New(anthropic.Options{Client: client}))
+	r.Register(gemini.Info, gemini.New(gemini.Options{Client: client}))
+	r.Register(gemini.VertexInfo, gemini.NewVertex(gemini.Options{Client: client}))
 	return r
 }
