@@ -10,7 +10,9 @@ FUZZ_TARGETS := \
 	./api/v1alpha1:FuzzLoad \
 	./dataplane/sse:FuzzReader \
 	./dataplane/providers/anthropic:FuzzStreamDecoder \
-	./dataplane/providers/gemini:FuzzStreamGemini
+	./dataplane/providers/gemini:FuzzStreamGemini \
+	./dataplane/providers/azure:FuzzStreamFilter \
+	./dataplane/providers/cohere:FuzzStreamCohere
 
 .PHONY: all build run test unit fuzz lint vet fmt clean bench
 

@@ -9,6 +9,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -38,7 +40,7 @@ type Options struct {
 	Secrets   secrets.Store
 	Writer    Writer
 	Providers ProviderCatalog
-	// Getenv reads credentials named by `env:`; os.LookupEnv in production.
+	// Getenv reads credentials named by `env:`; nil means os.LookupEnv.
 	Getenv func(string) (string, bool)
 	Logger *slog.Logger
 	// Quiet is how long the store must be still before a reconcile (default 100ms).
@@ -82,6 +84,7 @@ type Controller struct {
 
 	recMu        sync.Mutex // serialises reconcile passes and guards the fields below
 	gens         map[Key]generation
+	files        map[Key][]string // the files each resource was last read from
 	lastGoodEP   map[string]*state.Endpoint
 	lastGoodCred map[string]*providers.Credential
 	warnedValue  map[string]bool
@@ -109,6 +112,9 @@ func New(opts Options) *Controller {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Getenv == nil {
+		opts.Getenv = os.LookupEnv
+	}
 	if opts.SecretScope == "" {
 		opts.SecretScope = DefaultSecretScope
 	}
@@ -116,6 +122,7 @@ func New(opts Options) *Controller {
 		opts: opts, log: opts.Logger,
 		resources:    map[Key]*Resource{},
 		gens:         map[Key]generation{},
+		files:        map[Key][]string{},
 		lastGoodEP:   map[string]*state.Endpoint{},
 		lastGoodCred: map[string]*providers.Credential{},
 		warnedValue:  map[string]bool{},
@@ -194,12 +201,16 @@ func (c *Controller) Reconcile(ctx context.Context) error {
 	}
 	defs := map[Key][]definition{}
 	var fileErrs []string
+	unreadable := map[string]string{} // file → its first error not tied to a named resource
 	for _, doc := range docs {
 		decoded := v1alpha1.Load(doc.Path, doc.Data)
 		for _, d := range decoded {
 			if d.Object == nil || d.Object.GetMetadata().Name == "" {
 				if d.Err != nil {
 					fileErrs = append(fileErrs, d.Err.Error())
+					if _, ok := unreadable[doc.Path]; !ok {
+						unreadable[doc.Path] = d.Err.Error()
+					}
 				}
 				continue
 			}
@@ -214,10 +225,12 @@ func (c *Controller) Reconcile(ctx context.Context) error {
 	p := &pass{c: c, ctx: ctx, now: now, defs: defs,
 		res: map[Key]*Resource{}, keys: map[string]*v1alpha1.APIKey{}, creds: map[string]*providers.Credential{},
 		credProblem: map[string]string{}}
+	held := c.heldResources(defs, unreadable)
 	p.classify()
+	p.hold(held)
 	p.resolveAPIKeys()
 	p.compileEndpoints()
-	c.forgetDeleted(defs)
+	c.forgetDeleted(defs, held)
 
 	endpoints, creds := c.serving()
 	swapped, err := c.opts.Writer.Replace(endpoints, creds)
@@ -241,17 +254,58 @@ func (c *Controller) Reconcile(ctx context.Context) error {
 	return nil
 }
 
-// forgetDeleted drops last-good state of resources no longer defined anywhere.
-func (c *Controller) forgetDeleted(defs map[Key][]definition) {
+// heldResources returns the resources that were read last pass but are
+// missing now because a file they came from no longer decodes (a YAML syntax
+// error, say), each with that file's first error. Such a resource has turned
+// invalid, not been deleted, so it keeps its last good version; deleting the
+// file, or fixing it without the resource, deletes the resource.
+func (c *Controller) heldResources(defs map[Key][]definition, unreadable map[string]string) map[Key]string {
+	held := map[Key]string{}
+	for k, files := range c.files {
+		if _, ok := defs[k]; ok {
+			continue
+		}
+		for _, f := range files {
+			if why, ok := unreadable[f]; ok {
+				held[k] = why
+				break
+			}
+		}
+	}
+	return held
+}
+
+// forgetDeleted drops last-good state of resources no longer defined anywhere
+// (held ones excepted), and records which files the others were read from.
+func (c *Controller) forgetDeleted(defs map[Key][]definition, held map[Key]string) {
+	gone := func(k Key) bool {
+		_, defined := defs[k]
+		_, kept := held[k]
+		return !defined && !kept
+	}
 	for name := range c.lastGoodEP {
-		if _, ok := defs[Key{v1alpha1.KindEndpoint, name}]; !ok {
+		if gone(Key{v1alpha1.KindEndpoint, name}) {
 			delete(c.lastGoodEP, name)
 		}
 	}
 	for k := range c.gens {
-		if _, ok := defs[k]; !ok {
+		if gone(k) {
 			delete(c.gens, k)
 		}
+	}
+	for k := range c.files {
+		if gone(k) {
+			delete(c.files, k)
+		}
+	}
+	for k, ds := range defs {
+		files := make([]string, 0, len(ds))
+		for _, d := range ds {
+			if !slices.Contains(files, d.loc.Path) {
+				files = append(files, d.loc.Path)
+			}
+		}
+		c.files[k] = files
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -774,5 +775,120 @@ func TestSecretCanaryNeverLeaks(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("messages: %q\nfile errors: %q", seen, h.ctrl.FileErrors())
+	}
+}
+
+// A YAML syntax error makes a file's resources unreadable, not deleted: they
+// keep their last good version until the file is fixed or removed.
+func TestSyntaxErrorKeepsLastGoodVersion(t *testing.T) {
+	h := newHarness(t, nil)
+	h.write("key.yaml", mockKeyYAML("mock"))
+	h.write("eps.yaml", endpointYAML("chat", "m1", "mock")+"---\n"+endpointYAML("other", "o1", "mock"))
+	h.write("keep.yaml", endpointYAML("keep", "k1", "mock"))
+	h.reconcile()
+	h.expectReady(v1alpha1.KindEndpoint, "chat", "True", controller.ReasonReconciled)
+
+	// A typo while editing: the second document no longer parses.
+	h.write("eps.yaml", endpointYAML("chat", "m2", "mock")+"---\n"+endpointYAML("other", "o2", "mock")+"  bad: [\n")
+	h.reconcile()
+	if errs := h.ctrl.FileErrors(); len(errs) != 1 || !strings.Contains(errs[0], "eps.yaml: document 2") {
+		t.Fatalf("FileErrors() = %q", errs)
+	}
+	// The readable document is applied; the unreadable one keeps serving.
+	h.expectReady(v1alpha1.KindEndpoint, "chat", "True", controller.ReasonReconciled)
+	if got := h.servedModel("chat"); got != "m2" {
+		t.Errorf("chat serves %q, want m2", got)
+	}
+	c := h.expectReady(v1alpha1.KindEndpoint, "other", "False", controller.ReasonInvalid)
+	for _, part := range []string{"eps.yaml: document 2", "yaml", "last good"} {
+		if !strings.Contains(c.Message, part) {
+			t.Errorf("message %q does not contain %q", c.Message, part)
+		}
+	}
+	if got := h.servedModel("other"); got != "o1" {
+		t.Errorf("other serves %q, want its last good o1", got)
+	}
+	r := h.resource(v1alpha1.KindEndpoint, "other")
+	if !r.Serving || r.Object.GetMetadata().Generation != 1 {
+		t.Errorf("held resource: serving %v generation %d", r.Serving, r.Object.GetMetadata().Generation)
+	}
+
+	// The APIKey's file breaks too: the Endpoints keep their last good versions.
+	h.write("key.yaml", mockKeyYAML("mock")+"spec: [\n")
+	h.reconcile()
+	h.expectReady(v1alpha1.KindAPIKey, "mock", "False", controller.ReasonInvalid)
+	c = h.expectReady(v1alpha1.KindEndpoint, "keep", "False", controller.ReasonAPIKeyNotReady)
+	if !strings.Contains(c.Message, "key.yaml") {
+		t.Errorf("message %q does not point at key.yaml", c.Message)
+	}
+	for name, model := range map[string]string{"chat": "m2", "other": "o1", "keep": "k1"} {
+		if got := h.servedModel(name); got != model {
+			t.Errorf("%s serves %q, want %q", name, got, model)
+		}
+	}
+
+	// Fixed: everything is current again.
+	h.write("key.yaml", mockKeyYAML("mock"))
+	h.write("eps.yaml", endpointYAML("chat", "m2", "mock")+"---\n"+endpointYAML("other", "o2", "mock"))
+	h.reconcile()
+	for _, name := range []string{"chat", "other", "keep"} {
+		h.expectReady(v1alpha1.KindEndpoint, name, "True", controller.ReasonReconciled)
+	}
+	if got := h.servedModel("other"); got != "o2" {
+		t.Errorf("other serves %q after the fix, want o2", got)
+	}
+
+	// A file that parses again but no longer holds a resource deletes it.
+	h.write("eps.yaml", endpointYAML("chat", "m2", "mock")+"  bad: [\n")
+	h.reconcile()
+	h.write("eps.yaml", endpointYAML("chat", "m2", "mock"))
+	h.reconcile()
+	if h.route("other") != nil {
+		t.Error("other still served after its document was removed")
+	}
+	// Deleting a broken file deletes what it held.
+	h.write("eps.yaml", endpointYAML("chat", "m2", "mock")+"  bad: [\n")
+	h.reconcile()
+	if h.route("chat") == nil {
+		t.Fatal("chat not held while its file is broken")
+	}
+	h.remove("eps.yaml")
+	h.reconcile()
+	if h.route("chat") != nil {
+		t.Error("chat still served after its broken file was deleted")
+	}
+	if _, ok := h.ctrl.Get(v1alpha1.KindEndpoint, "chat"); ok {
+		t.Error("chat still listed after its broken file was deleted")
+	}
+}
+
+func TestNilGetenvReadsTheProcessEnvironment(t *testing.T) {
+	t.Setenv("CONTROLLER_TEST_UPSTREAM_KEY", "sk-process-env")
+	dir := t.TempDir()
+	st, err := localdir.New(dir, localdir.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec, err := localfile.Open(t.TempDir(), localfile.Options{Key: testSecretKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := builtin.Registry()
+	idx, err := state.New(reg.Adapter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctrl := controller.New(controller.Options{Store: st, Secrets: sec, Writer: idx, Providers: reg,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	manifest := apiKeyYAML("oa", "provider: openai\nenv: CONTROLLER_TEST_UPSTREAM_KEY\n") + "---\n" + endpointYAML("chat", "gpt", "oa")
+	if err := os.WriteFile(filepath.Join(dir, "m.yaml"), []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := ctrl.Reconcile(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	r := idx.Snapshot().Route("chat")
+	if r == nil || r.Pick().Credential.Secret.Reveal() != "sk-process-env" {
+		t.Fatal("the credential was not read from the process environment")
 	}
 }

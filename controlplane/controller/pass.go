@@ -71,6 +71,28 @@ func (p *pass) classify() {
 	}
 }
 
+// hold keeps resources whose file no longer decodes as they were last read,
+// marked Invalid: an Endpoint among them keeps serving its last good version,
+// and Endpoints using an APIKey among them say why it is not ready.
+func (p *pass) hold(held map[Key]string) {
+	for k, why := range held {
+		prev := p.c.resources[k] // written only under recMu, which this pass holds
+		if prev == nil {
+			continue
+		}
+		r := copyResource(prev)
+		p.res[k] = &r
+		msg := why + " (" + k.String() + " can no longer be read from it)"
+		if _, ok := p.c.lastGoodEP[k.Name]; ok && k.Kind == v1alpha1.KindEndpoint {
+			msg += "; serving the last good version"
+		}
+		p.setReady(k, "False", ReasonInvalid, msg)
+		if k.Kind == v1alpha1.KindAPIKey {
+			p.credProblem[k.Name] = ReasonInvalid + ": " + msg
+		}
+	}
+}
+
 func (p *pass) setReady(k Key, status, reason, msg string) {
 	r := p.res[k]
 	st := r.Object.GetStatus()

@@ -62,6 +62,10 @@ func (s *Store) watchEvents(ctx context.Context, changed chan<- struct{}, resync
 	if err := addTree(w, dirs, s.dir); err != nil {
 		return err
 	}
+	// The caller may have listed the folder before the watches existed (a
+	// controller reconciles once as Watch starts); a change in between made no
+	// event, so say "may have changed" once now.
+	store.Notify(changed)
 	s.watching()
 	for {
 		select {

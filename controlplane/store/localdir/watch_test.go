@@ -39,6 +39,13 @@ func startWatch(t *testing.T, s *Store) <-chan struct{} {
 	case <-time.After(signalTimeout):
 		t.Fatal("Watch did not start")
 	}
+	// Watch signals once as its watches are in place (a caller may have listed
+	// before they were); take that signal so later steps see their own.
+	select {
+	case <-changed:
+	default:
+		t.Fatal("Watch did not signal once its watches were registered")
+	}
 	return changed
 }
 

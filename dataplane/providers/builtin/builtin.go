@@ -2,8 +2,14 @@
 package builtin
 
 import (
+	"fmt"
+
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/providers/anthropic"
+	"github.com/ai-gateway/gateway/dataplane/providers/azure"
+	"github.com/ai-gateway/gateway/dataplane/providers/catalog"
+	"github.com/ai-gateway/gateway/dataplane/providers/cohere"
+	"github.com/ai-gateway/gateway/dataplane/providers/databricks"
 	"github.com/ai-gateway/gateway/dataplane/providers/gemini"
 	"github.com/ai-gateway/gateway/dataplane/providers/mock"
 	"github.com/ai-gateway/gateway/dataplane/providers/openai"
@@ -11,8 +17,9 @@ import (
 
 var allTasks = []providers.Task{providers.TaskChat, providers.TaskCompletions, providers.TaskEmbeddings}
 
-// Registry returns a registry with the built-in providers. Adapters share one
-// pooled HTTP client.
+// Registry returns a registry with the built-in providers: the native
+// adapters and every entry of the OpenAI-compatible catalog. Adapters share
+// one pooled HTTP client.
 func Registry() *providers.Registry {
 	r := providers.NewRegistry()
 	client := openai.NewClient()
@@ -27,5 +34,12 @@ func Registry() *providers.Registry {
 	r.Register(anthropic.Info, anthropic.New(anthropic.Options{Client: client}))
 	r.Register(gemini.Info, gemini.New(gemini.Options{Client: client}))
 	r.Register(gemini.VertexInfo, gemini.NewVertex(gemini.Options{Client: client}))
+	r.Register(azure.Info, azure.New(azure.Options{Client: client}))
+	r.Register(cohere.Info, cohere.New(cohere.Options{Client: client}))
+	r.Register(databricks.Info, databricks.New(databricks.Options{Client: client}))
+	if err := catalog.Register(r, client); err != nil {
+		// The catalog is embedded and tested; failing here is a build defect.
+		panic(fmt.Sprintf("provider catalog: %v", err))
+	}
 	return r
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/providers/gemini"
 	"github.com/ai-gateway/gateway/dataplane/providers/gemini/geminitest"
+	"github.com/ai-gateway/gateway/dataplane/providers/media"
 	"github.com/ai-gateway/gateway/dataplane/state"
 )
 
@@ -48,7 +49,7 @@ func newEnv(t *testing.T) *env {
 	up := geminitest.New(apiKey)
 	t.Cleanup(up.Close)
 	reg := providers.NewRegistry()
-	reg.Register(gemini.Info, gemini.New(gemini.Options{}))
+	reg.Register(gemini.Info, gemini.New(gemini.Options{Images: &media.Fetcher{AllowPrivate: true}})) // the test image server is on loopback
 	reg.Register(gemini.VertexInfo, gemini.NewVertex(gemini.Options{}))
 	idx, err := state.New(reg.Adapter)
 	if err != nil {

@@ -6,10 +6,14 @@ package media
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -70,8 +74,49 @@ func ParseDataURI(u string) (Image, error) {
 
 // Fetcher downloads images by URL.
 type Fetcher struct {
-	// Client does the download; nil means a client with a 30s timeout.
+	// Client does the download; nil means a client with a 30s timeout that
+	// refuses to connect to loopback, private, link-local and other
+	// non-public addresses, so a client-supplied image URL cannot make the
+	// gateway probe its own network (SSRF).
 	Client *http.Client
+	// AllowPrivate lets the default client reach non-public addresses.
+	AllowPrivate bool
+}
+
+// ErrForbiddenAddress is returned for an image URL that resolves to a
+// non-public address.
+var ErrForbiddenAddress = errors.New("image URL resolves to a non-public address")
+
+func publicOnly(_, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return err
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return err
+	}
+	ip = ip.Unmap()
+	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() ||
+		netip.MustParsePrefix("100.64.0.0/10").Contains(ip) { // carrier-grade NAT, cloud metadata neighbours
+		return ErrForbiddenAddress
+	}
+	return nil
+}
+
+func (f *Fetcher) client() *http.Client {
+	if f.Client != nil {
+		return f.Client
+	}
+	d := &net.Dialer{Timeout: 10 * time.Second}
+	if !f.AllowPrivate {
+		// Checked on the address actually dialled, after DNS, so a name that
+		// resolves (or re-resolves) to an internal address is refused too.
+		d.Control = publicOnly
+	}
+	tr := &http.Transport{DialContext: d.DialContext, TLSHandshakeTimeout: 10 * time.Second, Proxy: http.ProxyFromEnvironment}
+	return &http.Client{Timeout: 30 * time.Second, Transport: tr}
 }
 
 // Load returns the image behind a data URI or an http(s) URL.
@@ -82,10 +127,7 @@ func (f *Fetcher) Load(ctx context.Context, u string) (Image, error) {
 	if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
 		return Image{}, fmt.Errorf("image URL must be http(s) or a data URI")
 	}
-	c := f.Client
-	if c == nil {
-		c = &http.Client{Timeout: 30 * time.Second}
-	}
+	c := f.client()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return Image{}, fmt.Errorf("image URL: %w", err)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +24,9 @@ import (
 type Auth struct {
 	// Header is the header name; "Authorization" sends "Bearer <key>".
 	Header string
+	// None sends no credential at all, even when one is configured (local
+	// servers such as Ollama that take no key).
+	None bool
 }
 
 // Options configure an adapter for one provider id.
@@ -36,6 +40,8 @@ type Options struct {
 	// the adapter then always asks for usage (for metrics and token limits) and
 	// hides the extra chunk from clients that did not ask for it.
 	StreamUsage bool
+	// Quirks are the upstream's deviations from OpenAI's API.
+	Quirks Quirks
 	// Client overrides the HTTP client (tests).
 	Client *fasthttp.Client
 }
@@ -52,16 +58,15 @@ var _ providers.Adapter = (*Adapter)(nil)
 // streamed response bodies, no automatic retries (the gateway decides).
 func NewClient() *fasthttp.Client {
 	return &fasthttp.Client{
-		Name:                          "ai-gateway",
-		MaxConnsPerHost:               4096,
-		MaxIdleConnDuration:           90 * time.Second,
-		MaxConnDuration:               10 * time.Minute,
-		ReadBufferSize:                16 << 10,
-		WriteBufferSize:               16 << 10,
-		StreamResponseBody:            true,
-		DisablePathNormalizing:        true,
-		DisableHeaderNamesNormalizing: true,
-		RetryIfErr:                    func(*fasthttp.Request, int, error) (bool, bool) { return false, false },
+		Name:                   "ai-gateway",
+		MaxConnsPerHost:        4096,
+		MaxIdleConnDuration:    90 * time.Second,
+		MaxConnDuration:        10 * time.Minute,
+		ReadBufferSize:         16 << 10,
+		WriteBufferSize:        16 << 10,
+		StreamResponseBody:     true,
+		DisablePathNormalizing: true,
+		RetryIfErr:             func(*fasthttp.Request, int, error) (bool, bool) { return false, false },
 		Dial: (&fasthttp.TCPDialer{
 			Concurrency:      0,
 			DNSCacheDuration: time.Minute,
@@ -105,6 +110,12 @@ func (a *Adapter) Send(ctx context.Context, cred *providers.Credential, call *pr
 	if base == "" {
 		base = a.opts.Info.DefaultBaseURL
 	}
+	if base == "" || strings.Contains(base, "{") {
+		// A catalog base URL with {placeholders} cannot be used as is; without
+		// this check the request would go to a host literally named "{account}".
+		return nil, &providers.Error{Status: 500, Type: "api_error", Code: "missing_base_url",
+			Message: "provider " + a.opts.Info.ID + " needs a base URL: set config.baseURL on the APIKey (got " + strconv.Quote(base) + ")"}
+	}
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
 	req.SetRequestURI(strings.TrimSuffix(base, "/") + taskPath(call.Task))
@@ -113,7 +124,7 @@ func (a *Adapter) Send(ctx context.Context, cred *providers.Credential, call *pr
 	if call.Stream {
 		req.Header.Set("Accept", "text/event-stream")
 	}
-	if key := cred.Secret.Reveal(); key != "" {
+	if key := cred.Secret.Reveal(); key != "" && !a.opts.Auth.None {
 		if a.opts.Auth.Header == "Authorization" {
 			req.Header.Set("Authorization", "Bearer "+key)
 		} else {
@@ -147,6 +158,7 @@ func (a *Adapter) Send(ctx context.Context, cred *providers.Credential, call *pr
 		return res, nil
 	}
 	s := newStream(resp, hideUsage)
+	s.synthUsage = a.opts.Quirks.NoStreamOptions && call.IncludeUsage
 	return &providers.Result{Stream: s, Header: header}, nil
 }
 
@@ -158,12 +170,17 @@ func (a *Adapter) upstreamBody(call *providers.Call) ([]byte, bool, error) {
 		return nil, false, err
 	}
 	hideUsage := false
-	if call.Stream && a.opts.StreamUsage && !call.IncludeUsage && call.Task != providers.TaskEmbeddings {
+	if call.Stream && a.opts.StreamUsage && !a.opts.Quirks.NoStreamOptions && !call.IncludeUsage && call.Task != providers.TaskEmbeddings {
 		body, err = sjson.SetBytes(body, "stream_options.include_usage", true)
 		if err != nil {
 			return nil, false, err
 		}
 		hideUsage = true
+	}
+	if !a.opts.Quirks.IsZero() {
+		if body, err = a.opts.Quirks.apply(body); err != nil {
+			return nil, false, err
+		}
 	}
 	return body, hideUsage, nil
 }
@@ -206,7 +223,10 @@ func UpstreamError(status int, body []byte) *providers.Error {
 		case eo.Type == gjson.String:
 			e.Message = eo.String()
 		default:
+			// Not OpenAI's shape: {"message": ...} (Mistral, Cohere) or
+			// Databricks' {"error_code": "...", "message": ...}.
 			e.Message = gjson.GetBytes(body, "message").String()
+			e.Code = gjson.GetBytes(body, "error_code").String()
 		}
 	}
 	if e.Message == "" {

@@ -33,6 +33,7 @@ type stream struct {
 	lastObject  string
 	lastCreated int64
 	ended       bool
+	clean       bool // [DONE] was seen: only the chunked terminator is left
 }
 
 var _ providers.UsageReporter = (*stream)(nil)
@@ -57,6 +58,9 @@ func (s *stream) Next() ([]byte, error) {
 	}
 	for {
 		ev, err := s.r.Next()
+		if err == io.EOF {
+			s.clean = true
+		}
 		if err == io.EOF && s.synthUsage && !s.sentUsage && s.lastUsage != nil {
 			s.ended = true
 			return s.usageChunk()
@@ -132,6 +136,12 @@ func (s *stream) Close() error {
 	if s.resp == nil {
 		return nil
 	}
+	if s.clean {
+		// Only the chunked terminator should be left; reading it lets
+		// fasthttp put the connection back in the pool instead of closing it.
+		s.r.Drain(4 << 10)
+	}
+	s.r.Release()
 	err := s.resp.CloseBodyStream()
 	fasthttp.ReleaseResponse(s.resp)
 	s.resp = nil

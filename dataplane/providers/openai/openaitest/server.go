@@ -9,6 +9,9 @@
 //	"stall-stream"     sends one chunk, then stalls
 //	"break-stream"     sends two chunks, then closes without [DONE]
 //	"error-stream"     sends one chunk, then an error event
+//	"delay-stream*"    streams normally, but waits StreamDelay (default 100ms)
+//	                   before each chunk after the first (any model starting
+//	                   with "delay-stream", so tests can tell two apart)
 package openaitest
 
 import (
@@ -29,6 +32,20 @@ type Server struct {
 	*httptest.Server
 	// Key is the bearer token the server requires; empty accepts any.
 	Key string
+	// StreamDelay is the pause between chunks of a "delay-stream*" model;
+	// zero means 100ms. Set it before the first request.
+	StreamDelay time.Duration
+	// AuthHeader, when set, is the header that must carry Key as is (for
+	// upstreams such as Portkey or Sarvam); empty means "Authorization: Bearer".
+	// Set it before the first request.
+	AuthHeader string
+	// PathPrefix is where the API lives; empty means "/v1" (Databricks serves
+	// it under "/serving-endpoints"). Set it before the first request.
+	PathPrefix string
+	// Validate, when set, vets each request body the way a stricter
+	// OpenAI-compatible upstream does; a non-zero status fails the request with
+	// that status and message. Set it before the first request.
+	Validate func(body []byte) (status int, message string)
 
 	calls atomic.Int64
 	mu    sync.Mutex
@@ -44,7 +61,7 @@ func New(key string) *Server {
 }
 
 // BaseURL is what an APIKey's config.baseURL should be.
-func (s *Server) BaseURL() string { return s.URL + "/v1" }
+func (s *Server) BaseURL() string { return s.URL + s.prefix() }
 
 // Calls is the number of requests received.
 func (s *Server) Calls() int64 { return s.calls.Load() }
@@ -90,7 +107,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.last, s.lastH = raw, r.Header.Clone()
 	s.mu.Unlock()
-	if s.Key != "" && r.Header.Get("Authorization") != "Bearer "+s.Key {
+	if s.Key != "" && !s.authorized(r) {
 		writeError(w, 401, "invalid_request_error", "invalid_api_key", "Incorrect API key provided.")
 		return
 	}
@@ -98,6 +115,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if err := json.Unmarshal(body, &req); err != nil {
 		writeError(w, 400, "invalid_request_error", "", "We could not parse the JSON body of your request.")
 		return
+	}
+	if s.Validate != nil {
+		if status, msg := s.Validate(body); status != 0 {
+			writeError(w, status, "invalid_request_error", "", msg)
+			return
+		}
 	}
 	if strings.HasPrefix(req.Model, "fail-") {
 		status, _ := strconv.Atoi(strings.TrimPrefix(req.Model, "fail-"))
@@ -117,10 +140,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		case <-time.After(10 * time.Second):
 		}
 	}
-	switch r.URL.Path {
-	case "/v1/chat/completions":
+	switch strings.TrimPrefix(r.URL.Path, s.prefix()) {
+	case "/chat/completions":
 		s.chat(w, r, &req)
-	case "/v1/embeddings":
+	case "/embeddings":
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.1,-0.2,0.3]}],"model":"`+req.Model+`","usage":{"prompt_tokens":3,"total_tokens":3}}`)
 	default:
@@ -155,7 +178,22 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, req *chatRequest) 
 	fl := w.(http.Flusher)
 	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
 	usage := "null" // OpenAI sends "usage":null on every chunk but the usage chunk
+	delay := time.Duration(0)
+	if strings.HasPrefix(req.Model, "delay-stream") {
+		delay = s.StreamDelay
+		if delay <= 0 {
+			delay = 100 * time.Millisecond
+		}
+	}
+	sent := false
 	chunk := func(delta, finish string) {
+		if sent && delay > 0 {
+			select {
+			case <-r.Context().Done():
+			case <-time.After(delay):
+			}
+		}
+		sent = true
 		fmt.Fprintf(w, "data: {\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":%q,\"choices\":[{\"index\":0,\"delta\":%s,\"logprobs\":null,\"finish_reason\":%s}],\"usage\":%s}\n\n",
 			req.Model, delta, finish, usage)
 		fl.Flush()
