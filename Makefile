@@ -12,7 +12,8 @@ FUZZ_TARGETS := \
 	./dataplane/providers/anthropic:FuzzStreamDecoder \
 	./dataplane/providers/gemini:FuzzStreamGemini \
 	./dataplane/providers/azure:FuzzStreamFilter \
-	./dataplane/providers/cohere:FuzzStreamCohere
+	./dataplane/providers/cohere:FuzzStreamCohere \
+	./dataplane/providers/bedrock:FuzzStreamConverse
 
 .PHONY: all build run test unit fuzz lint vet fmt clean bench
 

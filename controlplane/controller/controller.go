@@ -6,6 +6,7 @@
 package controller
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -203,6 +204,13 @@ func (c *Controller) Reconcile(ctx context.Context) error {
 	var fileErrs []string
 	unreadable := map[string]string{} // file → its first error not tied to a named resource
 	for _, doc := range docs {
+		if len(bytes.TrimSpace(doc.Data)) == 0 {
+			// An editor that truncates and rewrites in place shows an empty
+			// file for a moment; that is not a deletion. Resources read from
+			// it keep serving until the content arrives (or the file goes).
+			unreadable[doc.Path] = doc.Path + ": file is empty; delete the file to delete its resources"
+			continue
+		}
 		decoded := v1alpha1.Load(doc.Path, doc.Data)
 		for _, d := range decoded {
 			if d.Object == nil || d.Object.GetMetadata().Name == "" {

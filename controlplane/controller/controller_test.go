@@ -892,3 +892,31 @@ func TestNilGetenvReadsTheProcessEnvironment(t *testing.T) {
 		t.Fatal("the credential was not read from the process environment")
 	}
 }
+
+// An editor that truncates a file and then writes it leaves it empty for a
+// moment: the resources in it must keep serving, not be deleted.
+func TestEmptiedFileKeepsServing(t *testing.T) {
+	h := newHarness(t, nil)
+	h.write("key.yaml", mockKeyYAML("mock"))
+	h.write("chat.yaml", endpointYAML("chat", "m1", "mock"))
+	h.reconcile()
+	h.write("chat.yaml", "")
+	h.reconcile()
+	if got := h.servedModel("chat"); got != "m1" {
+		t.Fatalf("an emptied file took its Endpoint offline (serving %q)", got)
+	}
+	c := h.expectReady(v1alpha1.KindEndpoint, "chat", "False", controller.ReasonInvalid)
+	if !strings.Contains(c.Message, "file is empty") {
+		t.Errorf("status does not explain the empty file: %q", c.Message)
+	}
+	h.write("chat.yaml", endpointYAML("chat", "m2", "mock"))
+	h.reconcile()
+	if got := h.servedModel("chat"); got != "m2" {
+		t.Fatalf("model after rewrite = %q", got)
+	}
+	h.remove("chat.yaml")
+	h.reconcile()
+	if h.route("chat") != nil {
+		t.Fatal("deleting the file did not delete the Endpoint")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/providers/anthropic"
 	"github.com/ai-gateway/gateway/dataplane/providers/azure"
+	"github.com/ai-gateway/gateway/dataplane/providers/bedrock"
 	"github.com/ai-gateway/gateway/dataplane/providers/catalog"
 	"github.com/ai-gateway/gateway/dataplane/providers/cohere"
 	"github.com/ai-gateway/gateway/dataplane/providers/databricks"
@@ -35,6 +36,7 @@ func Registry() *providers.Registry {
 	r.Register(gemini.Info, gemini.New(gemini.Options{Client: client}))
 	r.Register(gemini.VertexInfo, gemini.NewVertex(gemini.Options{Client: client}))
 	r.Register(azure.Info, azure.New(azure.Options{Client: client}))
+	r.Register(bedrock.Info, bedrock.New(bedrock.Options{Client: client}))
 	r.Register(cohere.Info, cohere.New(cohere.Options{Client: client}))
 	r.Register(databricks.Info, databricks.New(databricks.Options{Client: client}))
 	if err := catalog.Register(r, client); err != nil {

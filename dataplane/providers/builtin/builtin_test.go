@@ -9,7 +9,7 @@ import (
 func TestRegistryHasEveryProvider(t *testing.T) {
 	r := Registry()
 	for _, id := range []string{"mock", "openai", "openai-compatible", "anthropic", "gemini", "vertex-ai", "azure-openai",
-		"cohere", "databricks", "groq", "mistral", "together", "ollama", "vllm"} {
+		"cohere", "databricks", "bedrock", "groq", "mistral", "together", "ollama", "vllm"} {
 		if _, ok := r.Adapter(id); !ok {
 			t.Errorf("provider %q is not registered", id)
 		}
