@@ -4,6 +4,8 @@ package metrics
 
 import (
 	"strconv"
+	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -19,6 +21,27 @@ type Metrics struct {
 	tokens     *prometheus.CounterVec
 	generation prometheus.Gauge
 	swaps      prometheus.Counter
+
+	// children caches label lookups for the request path: a copy-on-write
+	// map behind an atomic pointer, so a hit takes no lock and allocates
+	// nothing (a vec's WithLabelValues takes a lock and allocates).
+	children atomic.Pointer[map[reqKey]*reqChildren]
+	mu       sync.Mutex // serialises cache misses
+}
+
+type reqKey struct {
+	endpoint, provider string
+	status             int
+}
+
+// reqChildren holds the children for one (endpoint, provider, status); the
+// status-free ones (attempts, tokens) live under status 0.
+type reqChildren struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
+
+	attemptOK, attemptErr, attemptRetry prometheus.Counter
+	tokensIn, tokensOut                 prometheus.Counter
 }
 
 // New registers the gateway's metrics and the Go runtime collectors.
@@ -49,6 +72,8 @@ func New() *Metrics {
 		Name: "gateway_config_swaps_total",
 		Help: "Configuration swaps since start.",
 	})
+	empty := map[reqKey]*reqChildren{}
+	m.children.Store(&empty)
 	m.Registry.MustRegister(m.requests, m.latency, m.attempts, m.tokens, m.generation, m.swaps,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -56,22 +81,69 @@ func New() *Metrics {
 
 // Request records a finished client request.
 func (m *Metrics) Request(endpoint, provider string, status int, seconds float64) {
-	m.requests.WithLabelValues(endpoint, provider, strconv.Itoa(status)).Inc()
-	m.latency.WithLabelValues(endpoint).Observe(seconds)
+	c := m.child(endpoint, provider, status)
+	c.requests.Inc()
+	c.latency.Observe(seconds)
+}
+
+func (m *Metrics) child(endpoint, provider string, status int) *reqChildren {
+	k := reqKey{endpoint, provider, status}
+	if c := (*m.children.Load())[k]; c != nil {
+		return c
+	}
+	return m.addChildren(k)
+}
+
+func (m *Metrics) addChildren(k reqKey) *reqChildren {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old := *m.children.Load()
+	if c := old[k]; c != nil {
+		return c
+	}
+	c := &reqChildren{latency: m.latency.WithLabelValues(k.endpoint)}
+	if k.status != 0 {
+		c.requests = m.requests.WithLabelValues(k.endpoint, k.provider, strconv.Itoa(k.status))
+	} else {
+		c.attemptOK = m.attempts.WithLabelValues(k.endpoint, k.provider, "ok")
+		c.attemptErr = m.attempts.WithLabelValues(k.endpoint, k.provider, "error")
+		c.attemptRetry = m.attempts.WithLabelValues(k.endpoint, k.provider, "retryable_error")
+		c.tokensIn = m.tokens.WithLabelValues(k.endpoint, k.provider, "in")
+		c.tokensOut = m.tokens.WithLabelValues(k.endpoint, k.provider, "out")
+	}
+	next := make(map[reqKey]*reqChildren, len(old)+1)
+	for kk, v := range old {
+		next[kk] = v
+	}
+	next[k] = c
+	m.children.Store(&next)
+	return c
 }
 
 // Attempt records one upstream attempt.
 func (m *Metrics) Attempt(endpoint, provider, outcome string) {
-	m.attempts.WithLabelValues(endpoint, provider, outcome).Inc()
+	c := m.child(endpoint, provider, 0)
+	switch outcome {
+	case "ok":
+		c.attemptOK.Inc()
+	case "retryable_error":
+		c.attemptRetry.Inc()
+	default:
+		c.attemptErr.Inc()
+	}
 }
 
 // Tokens records token usage.
 func (m *Metrics) Tokens(endpoint, provider string, in, out int64) {
+	if in <= 0 && out <= 0 {
+		return
+	}
+	c := m.child(endpoint, provider, 0)
 	if in > 0 {
-		m.tokens.WithLabelValues(endpoint, provider, "in").Add(float64(in))
+		c.tokensIn.Add(float64(in))
 	}
 	if out > 0 {
-		m.tokens.WithLabelValues(endpoint, provider, "out").Add(float64(out))
+		c.tokensOut.Add(float64(out))
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
+	"github.com/valyala/bytebufferpool"
 	"github.com/valyala/fasthttp"
 
 	"github.com/ai-gateway/gateway/dataplane/providers"
@@ -102,7 +103,9 @@ func taskPath(t providers.Task) string {
 
 // Send implements providers.Adapter.
 func (a *Adapter) Send(ctx context.Context, cred *providers.Credential, call *providers.Call) (*providers.Result, error) {
-	body, hideUsage, err := a.upstreamBody(call)
+	bb := bytebufferpool.Get()
+	defer bytebufferpool.Put(bb) // the body is sent by the time Send returns
+	body, hideUsage, err := a.upstreamBody(bb, call)
 	if err != nil {
 		return nil, &providers.Error{Status: 400, Type: "invalid_request_error", Message: err.Error()}
 	}
@@ -152,8 +155,14 @@ func (a *Adapter) Send(ctx context.Context, cred *providers.Credential, call *pr
 		header = map[string]string{"X-Upstream-Request-Id": string(id)}
 	}
 	if !call.Stream {
-		b := readAll(resp)
-		res := providers.NewResult(b, func() { fasthttp.ReleaseResponse(resp) })
+		out := bytebufferpool.Get()
+		if err := readInto(out, resp); err != nil {
+			bytebufferpool.Put(out)
+			fasthttp.ReleaseResponse(resp)
+			return nil, providers.TransportError(a.opts.Info.ID, err, isTimeout(err))
+		}
+		fasthttp.ReleaseResponse(resp)
+		res := providers.NewResult(out.B, func() { bytebufferpool.Put(out) })
 		res.Header = header
 		return res, nil
 	}
@@ -163,12 +172,13 @@ func (a *Adapter) Send(ctx context.Context, cred *providers.Credential, call *pr
 }
 
 // upstreamBody rewrites the model (and, for streams, asks for usage) without
-// decoding the rest of the body.
-func (a *Adapter) upstreamBody(call *providers.Call) ([]byte, bool, error) {
-	body, err := sjson.SetBytes(call.Body, "model", call.Model)
+// decoding the rest of the body; the common case splices into buf.
+func (a *Adapter) upstreamBody(buf *bytebufferpool.ByteBuffer, call *providers.Call) ([]byte, bool, error) {
+	body, err := SetModel(buf.B[:0], call.Body, call.Model)
 	if err != nil {
 		return nil, false, err
 	}
+	buf.B = body
 	hideUsage := false
 	if call.Stream && a.opts.StreamUsage && !a.opts.Quirks.NoStreamOptions && !call.IncludeUsage && call.Task != providers.TaskEmbeddings {
 		body, err = sjson.SetBytes(body, "stream_options.include_usage", true)
@@ -183,6 +193,46 @@ func (a *Adapter) upstreamBody(call *providers.Call) ([]byte, bool, error) {
 		}
 	}
 	return body, hideUsage, nil
+}
+
+// SetModel returns body with its top-level "model" set to model, appended to
+// dst. When the body already has a string model and the new one needs no JSON
+// escaping (every real model name), it is a splice with no allocation beyond
+// dst; otherwise sjson does the work.
+func SetModel(dst, body []byte, model string) ([]byte, error) {
+	if r := gjson.GetBytes(body, "model"); r.Type == gjson.String && r.Index > 0 && plainJSONString(model) {
+		dst = append(dst, body[:r.Index]...)
+		dst = append(dst, '"')
+		dst = append(dst, model...)
+		dst = append(dst, '"')
+		return append(dst, body[r.Index+len(r.Raw):]...), nil
+	}
+	out, err := sjson.SetBytes(body, "model", model)
+	return append(dst, out...), err
+}
+
+// plainJSONString reports whether s can be written between quotes as is.
+func plainJSONString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// readInto reads a whole response body into b, streamed or not.
+func readInto(b *bytebufferpool.ByteBuffer, resp *fasthttp.Response) error {
+	if s := resp.BodyStream(); s != nil {
+		_, err := b.ReadFrom(s)
+		cerr := resp.CloseBodyStream()
+		if err == nil {
+			err = cerr
+		}
+		return err
+	}
+	_, err := b.Write(resp.Body())
+	return err
 }
 
 func readAll(resp *fasthttp.Response) []byte {

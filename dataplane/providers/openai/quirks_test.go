@@ -2,6 +2,7 @@ package openai
 
 import (
 	"encoding/json"
+	"github.com/valyala/bytebufferpool"
 	"io"
 	"regexp"
 	"strings"
@@ -85,7 +86,7 @@ func TestShortToolCallID(t *testing.T) {
 
 func TestUpstreamBodyNeverAsksForUsageWithNoStreamOptions(t *testing.T) {
 	a := New(Options{StreamUsage: true, Quirks: Quirks{NoStreamOptions: true}})
-	body, hide, err := a.upstreamBody(&providers.Call{Task: providers.TaskChat, Model: "m", Stream: true,
+	body, hide, err := a.upstreamBody(new(bytebufferpool.ByteBuffer), &providers.Call{Task: providers.TaskChat, Model: "m", Stream: true,
 		Body: []byte(`{"model":"x","stream":true,"messages":[]}`)})
 	if err != nil {
 		t.Fatal(err)
