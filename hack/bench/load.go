@@ -138,6 +138,9 @@ type row struct {
 	scenario string
 	conc     int
 	base, gw result
+	// direct is the same request sent straight to the mock (chat at c=1
+	// only): the reference for the gateway's added latency.
+	direct *result
 }
 
 func bodyFor(model string, stream bool) []byte {
@@ -148,7 +151,7 @@ func bodyFor(model string, stream bool) []byte {
 	return []byte(`{"model":"` + model + `"` + s + `,"messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Write one paragraph about foxes and dogs."}],"temperature":0.7,"max_tokens":200}`)
 }
 
-func run(d time.Duration, rounds int, concs []int, scenarios []string, gatewaydBin, out string) error {
+func run(dur time.Duration, rounds int, concs []int, scenarios []string, gatewaydBin, out string) error {
 	e, err := setup(gatewaydBin)
 	if err != nil {
 		return err
@@ -166,7 +169,7 @@ func run(d time.Duration, rounds int, concs []int, scenarios []string, gatewaydB
 			b = target{url: base + "/v1/chat/completions", body: bodyFor("bench-model", false), proc: e.proxy}
 			g = target{url: gw + "/chat/completions", body: bodyFor("bench-chat", false), proc: e.gateway}
 			if sc == "churn" {
-				during = churn(filepath.Join(e.dir, "manifests", "chat.yaml"), d)
+				during = churn(filepath.Join(e.dir, "manifests", "chat.yaml"), dur)
 			}
 		case "stream":
 			b = target{url: base + "/v1/chat/completions", body: bodyFor("bench-model", true), stream: true, proc: e.proxy}
@@ -186,16 +189,32 @@ func run(d time.Duration, rounds int, concs []int, scenarios []string, gatewaydB
 		for _, c := range concs {
 			var bs, gs []result
 			for i := 0; i < rounds; i++ {
-				bs = append(bs, load(b, c, d, nil))
-				gs = append(gs, load(g, c, d, during))
+				bs = append(bs, load(b, c, dur, nil))
+				gs = append(gs, load(g, c, dur, during))
 			}
 			r := row{scenario: sc, conc: c, base: merge(bs), gw: merge(gs)}
+			if sc == "chat" && c == 1 {
+				d := b
+				d.url, d.proc = "http://"+e.upAddr+"/v1/chat/completions", e.upstream
+				var ds []result
+				for i := 0; i < rounds; i++ {
+					ds = append(ds, load(d, c, dur, nil))
+				}
+				m := merge(ds)
+				r.direct = &m
+			}
 			rows = append(rows, r)
 			fmt.Fprintf(os.Stderr, "%-9s c=%-3d baseline %8.0f req/s  gateway %8.0f req/s (%.2fx)  gw cpu %6.1fµs/req  errors %d/%d\n",
 				sc, c, r.base.rps, r.gw.rps, r.gw.rps/r.base.rps, float64(r.gw.cpuPerReq)/1e3, r.base.errors, r.gw.errors)
 		}
 	}
 	report := render(rows, idleRSS)
+	for _, r := range rows {
+		if r.direct != nil {
+			report += fmt.Sprintf("\nLatency at c=1 (chat): gateway p50 %s vs the mock called directly %s: +%.0fµs (baseline proxy +%.0fµs).\n",
+				ms(r.gw.p50), ms(r.direct.p50), float64(r.gw.p50-r.direct.p50)/1e3, float64(r.base.p50-r.direct.p50)/1e3)
+		}
+	}
 	fmt.Print(report)
 	if out != "" {
 		return os.WriteFile(out, []byte(report), 0o644)
