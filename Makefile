@@ -13,7 +13,9 @@ FUZZ_TARGETS := \
 	./dataplane/providers/gemini:FuzzStreamGemini \
 	./dataplane/providers/azure:FuzzStreamFilter \
 	./dataplane/providers/cohere:FuzzStreamCohere \
-	./dataplane/providers/bedrock:FuzzStreamConverse
+	./dataplane/providers/bedrock:FuzzStreamConverse \
+	./dataplane/dialect/anthropic:FuzzParseRequest \
+	./dataplane/dialect/anthropic:FuzzStream
 
 .PHONY: all build run test unit fuzz lint vet fmt clean bench
 

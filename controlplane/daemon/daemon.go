@@ -17,6 +17,7 @@ import (
 	"github.com/ai-gateway/gateway/controlplane/mgmt"
 	"github.com/ai-gateway/gateway/controlplane/secrets/localfile"
 	"github.com/ai-gateway/gateway/controlplane/store/localdir"
+	anthropicdialect "github.com/ai-gateway/gateway/dataplane/dialect/anthropic"
 	"github.com/ai-gateway/gateway/dataplane/gateway"
 	"github.com/ai-gateway/gateway/dataplane/metrics"
 	"github.com/ai-gateway/gateway/dataplane/providers/builtin"
@@ -98,7 +99,8 @@ func Start(ctx context.Context, cfg *Config, o Options) (*Gateway, <-chan error,
 		}
 		notFound(rc)
 	}
-	srv := gateway.New(gateway.Options{Index: idx, Metrics: m, Logger: log, Fallback: fallback})
+	srv := gateway.New(gateway.Options{Index: idx, Metrics: m, Logger: log, Fallback: fallback,
+		Dialects: gateway.Dialects{Anthropic: anthropicdialect.New()}})
 	g := &Gateway{Addr: ln.Addr().String(), Controller: ctrl, Index: idx, server: srv, ln: ln, log: log}
 	done := make(chan error, 2)
 	ctrlDone := make(chan error, 1)
