@@ -15,7 +15,9 @@ FUZZ_TARGETS := \
 	./dataplane/providers/cohere:FuzzStreamCohere \
 	./dataplane/providers/bedrock:FuzzStreamConverse \
 	./dataplane/dialect/anthropic:FuzzParseRequest \
-	./dataplane/dialect/anthropic:FuzzStream
+	./dataplane/dialect/anthropic:FuzzStream \
+	./dataplane/dialect/gemini:FuzzParseRequest \
+	./dataplane/dialect/gemini:FuzzStream
 
 .PHONY: all build run test unit fuzz lint vet fmt clean bench
 

@@ -1,10 +1,13 @@
 package gemini
 
 import (
+	"strconv"
+
 	"context"
 	"strings"
 
 	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
 	"github.com/valyala/fasthttp"
 
 	"github.com/ai-gateway/gateway/dataplane/providers"
@@ -25,10 +28,14 @@ func (a *Adapter) Forward(ctx context.Context, cred *providers.Credential, model
 		return nil, badRequest("", "cannot forward "+fr.Path+": no :method in the path")
 	}
 	method := fr.Path[i+1:]
+	body, err := rewriteInnerModels(method, fr.Body, model)
+	if err != nil {
+		return nil, badRequest("", "cannot set the model: "+err.Error())
+	}
 	if fr.Query != "" {
 		method += "?" + fr.Query
 	}
-	resp, err := a.send(ctx, cred, model, method, fr.Body, fr.Stream, fr.Header)
+	resp, err := a.send(ctx, cred, model, method, body, fr.Stream, fr.Header)
 	if err != nil {
 		return nil, err
 	}
@@ -46,4 +53,25 @@ func (a *Adapter) Forward(ctx context.Context, cred *providers.Credential, model
 		}
 	}
 	return out, nil
+}
+
+// rewriteInnerModels points the models named inside a body at the target:
+// Gemini requires batchEmbedContents' requests[].model and countTokens'
+// generateContentRequest.model to match the model in the URL, and the
+// client named the Endpoint there.
+func rewriteInnerModels(method string, body []byte, model string) ([]byte, error) {
+	name := "models/" + model
+	var err error
+	switch method {
+	case "batchEmbedContents":
+		n := len(gjson.GetBytes(body, "requests").Array())
+		for i := 0; i < n && err == nil; i++ {
+			body, err = sjson.SetBytes(body, "requests."+strconv.Itoa(i)+".model", name)
+		}
+	case "countTokens":
+		if gjson.GetBytes(body, "generateContentRequest").IsObject() {
+			body, err = sjson.SetBytes(body, "generateContentRequest.model", name)
+		}
+	}
+	return body, err
 }
