@@ -132,9 +132,9 @@ func (p *pass) resolveAPIKeys() {
 
 func (p *pass) resolveCredential(k *v1alpha1.APIKey) (*providers.Credential, string, string) {
 	spec := &k.Spec
-	info, ok := p.c.opts.Providers.Info(spec.Provider)
-	if !ok {
-		return nil, ReasonProviderNotFound, fmt.Sprintf("unknown provider %q", spec.Provider)
+	info, err := CheckProvider(p.c.opts.Providers, spec.Provider)
+	if err != nil {
+		return nil, ReasonProviderNotFound, err.Error()
 	}
 	cred := &providers.Credential{Name: k.Metadata.Name, Provider: spec.Provider}
 	if cfg := spec.Config; cfg != nil {
@@ -226,8 +226,8 @@ func (p *pass) compileEndpoint(e *v1alpha1.Endpoint) (*state.Endpoint, string, s
 	check := func(field string, t v1alpha1.Target) (string, string) {
 		if _, ok := p.creds[t.APIKeyRef]; ok {
 			info, _ := p.c.opts.Providers.Info(p.keys[t.APIKeyRef].Spec.Provider)
-			if !info.Supports(task) {
-				return ReasonTaskNotSupported, fmt.Sprintf("%s: provider %q (APIKey %q) cannot serve %s", field, info.ID, t.APIKeyRef, task)
+			if err := CheckTask(field, info, t.APIKeyRef, task); err != nil {
+				return ReasonTaskNotSupported, err.Error()
 			}
 			return "", ""
 		}

@@ -142,10 +142,17 @@ func (in EmbeddingInput) MarshalJSON() ([]byte, error) {
 
 // EmbeddingsResponse is OpenAI's embeddings list.
 type EmbeddingsResponse struct {
-	Object string      `json:"object"`
-	Data   []Embedding `json:"data"`
-	Model  string      `json:"model"`
-	Usage  Usage       `json:"usage"`
+	Object string          `json:"object"`
+	Data   []Embedding     `json:"data"`
+	Model  string          `json:"model"`
+	Usage  EmbeddingsUsage `json:"usage"`
+}
+
+// EmbeddingsUsage is the embeddings usage object: OpenAI sends no
+// completion_tokens there.
+type EmbeddingsUsage struct {
+	PromptTokens int64 `json:"prompt_tokens"`
+	TotalTokens  int64 `json:"total_tokens"`
 }
 
 // Embedding is one vector; Embedding is a []float32 or, for

@@ -80,7 +80,7 @@ func (a *Adapter) embeddings(ctx context.Context, t *target, cred *providers.Cre
 		return nil, err
 	}
 	out := unified.EmbeddingsResponse{Object: "list", Model: call.Model, Data: make([]unified.Embedding, len(vecs)),
-		Usage: unified.Usage{PromptTokens: tokens, TotalTokens: tokens}}
+		Usage: unified.EmbeddingsUsage{PromptTokens: tokens, TotalTokens: tokens}}
 	for i, v := range vecs {
 		out.Data[i] = unified.Embedding{Object: "embedding", Index: i, Embedding: unified.EncodeEmbedding(v, req.EncodingFormat)}
 	}

@@ -124,7 +124,7 @@ func (e Entry) AdapterOptions(client *fasthttp.Client) openai.Options {
 }
 
 // Reserved are the ids of native adapters; the catalog must not shadow them.
-var Reserved = []string{"openai", "openai-compatible", "mock", "azure-openai", "anthropic", "gemini", "vertex", "bedrock", "cohere", "databricks"}
+var Reserved = []string{"openai", "openai-compatible", "mock", "azure-openai", "anthropic", "gemini", "vertex-ai", "bedrock", "cohere", "databricks"}
 
 var load = sync.OnceValues(func() ([]Entry, error) { return Parse(catalogYAML) })
 

@@ -60,6 +60,6 @@ func (t *translator) embedResponse(body []byte, format string) ([]byte, error) {
 		out.Data[i] = unified.Embedding{Object: "embedding", Index: i, Embedding: unified.EncodeEmbedding(v, format)}
 	}
 	n := int64(r.Meta.BilledUnits.InputTokens)
-	out.Usage = unified.Usage{PromptTokens: n, TotalTokens: n}
+	out.Usage = unified.EmbeddingsUsage{PromptTokens: n, TotalTokens: n}
 	return marshal(out)
 }

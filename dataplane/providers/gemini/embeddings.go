@@ -111,7 +111,7 @@ func (a *Adapter) embed(ctx context.Context, cred *providers.Credential, call *p
 		}
 	}
 	out := unified.EmbeddingsResponse{Object: "list", Model: call.Model, Data: make([]unified.Embedding, len(vectors)),
-		Usage: unified.Usage{PromptTokens: tokens, TotalTokens: tokens}}
+		Usage: unified.EmbeddingsUsage{PromptTokens: tokens, TotalTokens: tokens}}
 	for i, v := range vectors {
 		out.Data[i] = unified.Embedding{Object: "embedding", Index: i, Embedding: unified.EncodeEmbedding(v, req.EncodingFormat)}
 	}
