@@ -20,6 +20,10 @@ var (
 	// ErrConflict: the resource changed since the caller read it, or exists
 	// when it should not (409).
 	ErrConflict = errors.New("conflict")
+	// ErrNotEditable: the resource lives where the server does not edit (a
+	// List or a JSON array in a hand-written file); the caller must move it
+	// to a file of its own first (409).
+	ErrNotEditable = errors.New("not editable by the server")
 )
 
 // Apply actions.
@@ -263,7 +267,7 @@ func (c *Controller) plannedRemovals(ctx context.Context, locs []Location) ([]re
 		}
 		edited, ok := v1alpha1.RemoveObject(data, l.Index)
 		if !ok {
-			return nil, fmt.Errorf("%s defines this resource inside a List or JSON array, which the gateway does not edit; move it to a file of its own first", l.Path)
+			return nil, fmt.Errorf("%s defines this resource inside a List or JSON array, which the gateway does not edit; move it to a file of its own first: %w", l.Path, ErrNotEditable)
 		}
 		files[l.Path] = edited
 	}

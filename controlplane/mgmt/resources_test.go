@@ -412,3 +412,18 @@ func equalMaps(a, b map[string]string) bool {
 	}
 	return true
 }
+
+// A resource inside a List is not edited by the server: the answer says so
+// with 409, not a 500, and the file is left alone.
+func TestDeleteFromListIsRefused(t *testing.T) {
+	files := baseFiles()
+	files["list.yaml"] = "apiVersion: v1\nkind: List\nitems:\n" +
+		"- {apiVersion: gateway/v1alpha1, kind: Endpoint, metadata: {name: a}, spec: {targets: [{model: m, apiKeyRef: mock}]}}\n" +
+		"- {apiVersion: gateway/v1alpha1, kind: Endpoint, metadata: {name: b}, spec: {targets: [{model: m, apiKeyRef: mock}]}}\n"
+	e := newEnv(t, files)
+	before := e.file("list.yaml")
+	expectError(t, e.do("DELETE", "/api/v1alpha1/endpoints/a", ""), 409, "not_editable", "file of its own")
+	if e.file("list.yaml") != before {
+		t.Fatal("the List file was changed")
+	}
+}
