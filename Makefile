@@ -17,7 +17,9 @@ FUZZ_TARGETS := \
 	./dataplane/dialect/anthropic:FuzzParseRequest \
 	./dataplane/dialect/anthropic:FuzzStream \
 	./dataplane/dialect/gemini:FuzzParseRequest \
-	./dataplane/dialect/gemini:FuzzStream
+	./dataplane/dialect/gemini:FuzzStream \
+	./dataplane/dialect/responses:FuzzParseRequest \
+	./dataplane/dialect/responses:FuzzStream
 
 .PHONY: all build run test unit fuzz lint vet fmt clean bench
 

@@ -19,6 +19,7 @@ import (
 	"github.com/ai-gateway/gateway/controlplane/store/localdir"
 	anthropicdialect "github.com/ai-gateway/gateway/dataplane/dialect/anthropic"
 	geminidialect "github.com/ai-gateway/gateway/dataplane/dialect/gemini"
+	responsesdialect "github.com/ai-gateway/gateway/dataplane/dialect/responses"
 	"github.com/ai-gateway/gateway/dataplane/gateway"
 	"github.com/ai-gateway/gateway/dataplane/metrics"
 	"github.com/ai-gateway/gateway/dataplane/providers/builtin"
@@ -101,7 +102,7 @@ func Start(ctx context.Context, cfg *Config, o Options) (*Gateway, <-chan error,
 		notFound(rc)
 	}
 	srv := gateway.New(gateway.Options{Index: idx, Metrics: m, Logger: log, Fallback: fallback,
-		Dialects: gateway.Dialects{Anthropic: anthropicdialect.New(), Gemini: geminidialect.New()}})
+		Dialects: gateway.Dialects{Anthropic: anthropicdialect.New(), Gemini: geminidialect.New(), Responses: responsesdialect.New()}})
 	g := &Gateway{Addr: ln.Addr().String(), Controller: ctrl, Index: idx, server: srv, ln: ln, log: log}
 	done := make(chan error, 2)
 	ctrlDone := make(chan error, 1)

@@ -72,3 +72,11 @@ type StreamEncoder interface {
 	// Fail writes an error event after the stream has begun.
 	Fail(w *bufio.Writer, e *providers.Error) error
 }
+
+// TranslationChecker is implemented by dialects whose requests may use
+// features only the dialect's own provider runs (the Responses API's
+// previous_response_id or hosted tools): before translating for another
+// provider, the gateway asks, and a non-nil error is the answer.
+type TranslationChecker interface {
+	CheckTranslate(req *Request) *providers.Error
+}

@@ -397,3 +397,26 @@ func TestStalledStreamEndsAtTimeout(t *testing.T) {
 		t.Fatalf("stalled stream should end with a timeout error event, got %q", ev)
 	}
 }
+
+// A second "model" key must not reach an upstream that reads the last one:
+// that would run a model the Endpoint never allowed on the gateway's key.
+func TestDuplicateModelRejected(t *testing.T) {
+	e := newEnv(t)
+	e.serve(chatEP("my-chat", tgt("cheap", "up")))
+	for _, body := range []string{
+		`{"model":"my-chat","messages":[],"model":"gpt-expensive"}`,
+		`{"model":"my-chat","messages":[],"mod\u0065l":"gpt-expensive"}`,
+		`{"model":"my-chat","messages":[],"MODEL":"gpt-expensive"}`,
+	} {
+		resp, b := e.post(chatPath, body)
+		if resp.StatusCode != 400 || !strings.Contains(errBody(t, b).Message, "more than once") {
+			t.Errorf("%s: status %d %s", body, resp.StatusCode, b)
+		}
+	}
+	if e.upstream.Calls() != 0 {
+		t.Fatalf("the upstream was called %d times", e.upstream.Calls())
+	}
+	if resp, b := e.post(chatPath, `{"model":"my-chat","messages":[],"metadata":{"model":"x"}}`); resp.StatusCode != 200 {
+		t.Fatalf("a nested model key was refused: %d %s", resp.StatusCode, b)
+	}
+}

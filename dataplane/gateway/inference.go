@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -38,9 +39,16 @@ func (s *Server) inference(rc *fasthttp.RequestCtx, task providers.Task, pathNam
 		s.fail(rc, nil, "", "", start, badRequest("", jsonSyntaxError(body)))
 		return
 	}
+	m, n := topLevelModel(body)
+	if n > 1 {
+		// The gateway routes on one "model" and rewrites it; an upstream
+		// parser that takes another would run a model the Endpoint never
+		// allowed, on the gateway's key.
+		s.fail(rc, nil, "", "", start, badRequest("model", "model is given more than once"))
+		return
+	}
 	name := pathName
 	if name == "" {
-		m := gjson.GetBytes(body, "model")
 		if m.Type != gjson.String || m.Str == "" {
 			s.fail(rc, nil, "", "", start, badRequest("model", "model is required: set it to the name of a gateway endpoint"))
 			return
@@ -238,6 +246,11 @@ func (s *Server) send(ctx context.Context, j *job, t *state.ResolvedTarget, out 
 			return nil
 		}
 	}
+	if c, ok := j.ing.(dialect.TranslationChecker); ok {
+		if e := c.CheckTranslate(j.req); e != nil {
+			return e
+		}
+	}
 	j.call.Model = t.Model
 	res, err := t.Adapter.Send(ctx, t.Credential, j.call)
 	if err != nil {
@@ -273,4 +286,34 @@ func (s *Server) fail(rc *fasthttp.RequestCtx, ing dialect.Ingress, endpoint, pr
 		rc.SetBody(ing.Error(e))
 	}
 	s.metrics.Request(endpoint, provider, e.Status, time.Since(start).Seconds())
+}
+
+// topLevelModel returns the body's top-level "model" value and how many
+// top-level keys spell "model": escaped (mod\u0065l) or in another case
+// (which Go's encoding/json also accepts) included.
+func topLevelModel(body []byte) (gjson.Result, int) {
+	var (
+		model gjson.Result
+		n     int
+	)
+	gjson.ParseBytes(body).ForEach(func(k, v gjson.Result) bool {
+		key := k.Raw
+		if len(key) >= 2 && key[0] == '"' {
+			key = key[1 : len(key)-1]
+		}
+		if len(key) != 5 {
+			if strings.IndexByte(key, '\\') < 0 {
+				return true
+			}
+			key = k.String() // unescape only when escapes are there
+		}
+		if strings.EqualFold(key, "model") {
+			n++
+			if n == 1 {
+				model = v
+			}
+		}
+		return true
+	})
+	return model, n
 }

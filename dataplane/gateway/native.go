@@ -151,6 +151,10 @@ func (s *Server) native(rc *fasthttp.RequestCtx, ing dialect.Ingress, p dialect.
 			Message: "method " + string(rc.Method()) + " not allowed; use POST"})
 		return
 	}
+	if _, n := topLevelModel(rc.PostBody()); n > 1 {
+		s.fail(rc, ing, "", "", start, badRequest("model", "model is given more than once"))
+		return
+	}
 	req, perr := ing.ParseRequest(rc.PostBody(), p)
 	if perr != nil {
 		s.fail(rc, ing, "", "", start, perr)

@@ -227,9 +227,10 @@ func Deadline(ctx context.Context) time.Time {
 type ForwardRequest struct {
 	// Method is the HTTP method.
 	Method string
-	// Path is below the provider's API root, with the version, e.g.
-	// "/v1/messages" or "/v1beta/models/{model}:generateContent" where
-	// {model} is replaced with the target's model.
+	// Path is below the provider's base URL as its adapter understands it:
+	// "/v1/messages" (Anthropic, whose base is the host root),
+	// "/v1beta/models/{model}:generateContent" ({model} becomes the target's
+	// model), "/responses" (OpenAI, whose base already ends in /v1).
 	Path string
 	// Query is the raw query string without credentials (Gemini's alt=sse).
 	Query string
