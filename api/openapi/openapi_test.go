@@ -2,14 +2,17 @@ package openapi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -19,6 +22,9 @@ import (
 	"github.com/ai-gateway/gateway/api/v1alpha1"
 	"github.com/ai-gateway/gateway/controlplane/controller"
 	"github.com/ai-gateway/gateway/controlplane/mgmt"
+	"github.com/ai-gateway/gateway/dataplane/dialect/anthropic"
+	"github.com/ai-gateway/gateway/dataplane/dialect/gemini"
+	"github.com/ai-gateway/gateway/dataplane/dialect/responses"
 	"github.com/ai-gateway/gateway/dataplane/gateway"
 	"github.com/ai-gateway/gateway/dataplane/metrics"
 	"github.com/ai-gateway/gateway/dataplane/providers"
@@ -32,22 +38,92 @@ type route struct{ method, path string }
 
 func (r route) String() string { return r.method + " " + r.path }
 
-// dataPlaneRoutes are the routes dataplane/gateway serves itself (DESIGN §3).
-// dataplane/gateway has no route table to walk, so the list lives here;
-// TestDataPlaneRoutesAnswer proves each one is served by a real gateway.Server.
-// A new data-plane route goes here and into openapi.yaml.
-var dataPlaneRoutes = []struct {
+// sample is a request to a data-plane route.
+type sample struct {
 	route
-	body string // a request that succeeds against the test configuration
-}{
-	{route{"POST", "/gateway/mlflow/v1/chat/completions"}, `{"model":"chat","messages":[{"role":"user","content":"hello"}]}`},
-	{route{"POST", "/gateway/mlflow/v1/completions"}, `{"model":"compl","prompt":"once upon a time","max_tokens":8}`},
-	{route{"POST", "/gateway/mlflow/v1/embeddings"}, `{"model":"emb","input":["a","b"]}`},
-	{route{"GET", "/gateway/mlflow/v1/models"}, ""},
-	{route{"POST", "/gateway/{endpoint}/mlflow/invocations"}, `{"messages":[{"role":"user","content":"hello"}]}`},
-	{route{"GET", "/health"}, ""},
-	{route{"GET", "/ready"}, ""},
-	{route{"GET", "/metrics"}, ""},
+	endpoint string            // the Endpoint named by the path's {endpoint}; "chat" when empty
+	query    string            // the query string, if any
+	header   map[string]string // request headers
+	body     string
+}
+
+// url is the sample's request URI.
+func (s sample) url() string {
+	ep := s.endpoint
+	if ep == "" {
+		ep = "chat"
+	}
+	u := strings.ReplaceAll(s.path, "{endpoint}", ep)
+	if s.query != "" {
+		u += "?" + s.query
+	}
+	return u
+}
+
+// The credentials SDKs send; the data plane ignores them, so samples
+// carrying them still succeed.
+var (
+	openAISDK    = map[string]string{"Authorization": "Bearer sk-client-key"}
+	anthropicSDK = map[string]string{"x-api-key": "sk-ant-client-key", "anthropic-version": "2023-06-01"}
+	geminiSDK    = map[string]string{"x-goog-api-key": "client-key"}
+)
+
+// dataPlaneRoutes are the routes dataplane/gateway serves itself (DESIGN §3
+// and dataplane/gateway/native.go), each with a request that succeeds against
+// the test configuration. dataplane/gateway has no route table to walk, so
+// the list lives here; TestDataPlaneRoutesAnswer proves each one is served by
+// a real gateway.Server. A new data-plane route goes here and into
+// openapi.yaml. Gemini's {endpoint}:{method} route is one documented path per
+// method.
+var dataPlaneRoutes = []sample{
+	{route: route{"POST", "/gateway/mlflow/v1/chat/completions"}, body: `{"model":"chat","messages":[{"role":"user","content":"hello"}]}`},
+	{route: route{"POST", "/gateway/mlflow/v1/completions"}, body: `{"model":"compl","prompt":"once upon a time","max_tokens":8}`},
+	{route: route{"POST", "/gateway/mlflow/v1/embeddings"}, body: `{"model":"emb","input":["a","b"]}`},
+	{route: route{"GET", "/gateway/mlflow/v1/models"}},
+	{route: route{"POST", "/gateway/{endpoint}/mlflow/invocations"}, body: `{"messages":[{"role":"user","content":"hello"}]}`},
+
+	{route: route{"POST", "/gateway/openai/v1/chat/completions"}, header: openAISDK, body: `{"model":"chat","messages":[{"role":"user","content":"hello"}]}`},
+	{route: route{"POST", "/gateway/openai/v1/completions"}, header: openAISDK, body: `{"model":"compl","prompt":"once upon a time","max_tokens":8}`},
+	{route: route{"POST", "/gateway/openai/v1/embeddings"}, header: openAISDK, body: `{"model":"emb","input":["a","b"]}`},
+	{route: route{"GET", "/gateway/openai/v1/models"}, header: openAISDK},
+	{route: route{"POST", "/gateway/openai/v1/responses"}, header: openAISDK, body: `{"model":"chat","instructions":"Be brief.","input":"hello","max_output_tokens":64}`},
+
+	{route: route{"POST", "/gateway/anthropic/v1/messages"}, header: anthropicSDK,
+		body: `{"model":"chat","max_tokens":64,"system":"Be brief.","messages":[{"role":"user","content":[{"type":"text","text":"hello"}]}]}`},
+	{route: route{"POST", "/gateway/anthropic/v1/messages/count_tokens"}, header: anthropicSDK,
+		body: `{"model":"chat","messages":[{"role":"user","content":"hello"}]}`},
+
+	{route: route{"GET", "/gateway/gemini/v1beta/models"}, header: geminiSDK},
+	{route: route{"GET", "/gateway/gemini/v1beta/models/{endpoint}"}, header: geminiSDK},
+	{route: route{"POST", "/gateway/gemini/v1beta/models/{endpoint}:generateContent"}, header: geminiSDK, query: "key=client-key",
+		body: `{"systemInstruction":{"parts":[{"text":"Be brief."}]},"contents":[{"role":"user","parts":[{"text":"hello"}]}],"generationConfig":{"maxOutputTokens":64}}`},
+	{route: route{"POST", "/gateway/gemini/v1beta/models/{endpoint}:streamGenerateContent"}, header: geminiSDK,
+		body: `{"contents":[{"role":"user","parts":[{"text":"hello there"}]}]}`},
+	{route: route{"POST", "/gateway/gemini/v1beta/models/{endpoint}:countTokens"}, header: geminiSDK,
+		body: `{"contents":[{"role":"user","parts":[{"text":"hello"}]}]}`},
+	{route: route{"POST", "/gateway/gemini/v1beta/models/{endpoint}:embedContent"}, endpoint: "emb", header: geminiSDK,
+		body: `{"content":{"parts":[{"text":"hello"}]}}`},
+	{route: route{"POST", "/gateway/gemini/v1beta/models/{endpoint}:batchEmbedContents"}, endpoint: "emb", header: geminiSDK,
+		body: `{"requests":[{"model":"models/emb","content":{"parts":[{"text":"a"}]}},{"model":"models/emb","content":{"parts":[{"text":"b"}]}}]}`},
+
+	{route: route{"GET", "/health"}},
+	{route: route{"GET", "/ready"}},
+	{route: route{"GET", "/metrics"}},
+}
+
+// streamSamples are streamed answers of data-plane routes, checked by
+// TestDataPlaneStreams against the documented media types, event names and
+// event data.
+var streamSamples = []sample{
+	{route: route{"POST", "/gateway/mlflow/v1/chat/completions"}, body: `{"model":"chat","stream":true,"messages":[{"role":"user","content":"hello there"}]}`},
+	{route: route{"POST", "/gateway/openai/v1/completions"}, body: `{"model":"compl","stream":true,"prompt":"hello there"}`},
+	{route: route{"POST", "/gateway/openai/v1/responses"}, body: `{"model":"chat","stream":true,"input":"hello there"}`},
+	{route: route{"POST", "/gateway/anthropic/v1/messages"}, header: anthropicSDK,
+		body: `{"model":"chat","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"hello there"}]}`},
+	{route: route{"POST", "/gateway/gemini/v1beta/models/{endpoint}:streamGenerateContent"}, query: "alt=sse", header: geminiSDK,
+		body: `{"contents":[{"role":"user","parts":[{"text":"hello there"}]}]}`},
+	{route: route{"POST", "/gateway/gemini/v1beta/models/{endpoint}:streamGenerateContent"}, header: geminiSDK,
+		body: `{"contents":[{"role":"user","parts":[{"text":"hello there"}]}]}`},
 }
 
 // realRoutes is every route gatewayd serves: the data plane's, the
@@ -161,11 +237,33 @@ func TestOperations(t *testing.T) {
 		if !ok {
 			t.Errorf("%s: no 2xx response", r)
 		}
-		// Management operations need the bearer token; the others do not.
+		// Management operations need the bearer token; no other operation
+		// requires a credential (the native routes ignore the SDKs').
 		sec, _ := op["security"].([]any)
 		mgmtOp := strings.HasPrefix(r.path, mgmt.Prefix+"/")
-		if mgmtOp != (len(sec) == 1 && obj(sec[0])["bearerAuth"] != nil) {
+		if mgmtOp && (len(sec) != 1 || obj(sec[0])["bearerAuth"] == nil) {
 			t.Errorf("%s: security = %v", r, op["security"])
+		}
+		for _, req := range sec {
+			if !mgmtOp && len(obj(req)) > 0 {
+				t.Errorf("%s: the data plane requires no credential; security = %v", r, op["security"])
+			}
+		}
+		// A native dialect's operations carry its tag and document the
+		// credential its SDK sends, which the gateway ignores.
+		for prefix, want := range nativeDialects {
+			if !strings.HasPrefix(r.path, prefix) {
+				continue
+			}
+			if !slices.Contains(opTags, any(want.tag)) {
+				t.Errorf("%s: tags %v lack %q", r, opTags, want.tag)
+			}
+			for _, p := range want.credentials {
+				ref := "#/components/parameters/" + p
+				if !refersTo(item["parameters"], ref) && !refersTo(op["parameters"], ref) {
+					t.Errorf("%s: the SDK credential parameter %s is not documented", r, ref)
+				}
+			}
 		}
 		if mgmtOp {
 			if _, ok := resp["401"]; !ok {
@@ -182,6 +280,28 @@ func TestOperations(t *testing.T) {
 	if len(ids) < 25 {
 		t.Errorf("only %d operations", len(ids))
 	}
+}
+
+// nativeDialects are the data-plane path prefixes of the native dialects,
+// with their tag and the parameters documenting their SDK's credentials
+// (OpenAI's, an Authorization header, cannot be an OpenAPI 3.0 parameter).
+var nativeDialects = map[string]struct {
+	tag         string
+	credentials []string
+}{
+	"/gateway/openai/":    {"OpenAI native", nil},
+	"/gateway/anthropic/": {"Anthropic", []string{"anthropicApiKey"}},
+	"/gateway/gemini/":    {"Gemini", []string{"googApiKey", "googKey"}},
+}
+
+func refersTo(params any, ref string) bool {
+	list, _ := params.([]any)
+	for _, p := range list {
+		if obj(p)["$ref"] == ref {
+			return true
+		}
+	}
+	return false
 }
 
 func declaresPathParam(d document, params any, name string) bool {
@@ -260,7 +380,7 @@ func TestReferences(t *testing.T) {
 		}
 	}
 	walk("#", map[string]any(d))
-	for _, section := range []string{"schemas", "responses", "parameters"} {
+	for _, section := range []string{"schemas", "responses", "parameters", "requestBodies"} {
 		for name := range obj(obj(d["components"])[section]) {
 			if ref := "#/components/" + section + "/" + name; !used[ref] {
 				t.Errorf("%s is never used", ref)
@@ -297,8 +417,9 @@ func TestRoutesDocumented(t *testing.T) {
 }
 
 // newGateway returns a real data-plane server with three mock Endpoints, one
-// per task. Its fallback answers 418, so a test can tell a route the data
-// plane serves from one it hands on.
+// per task, and the native dialects gatewayd wires in
+// (controlplane/daemon). Its fallback answers 418, so a test can tell a route
+// the data plane serves from one it hands on.
 func newGateway(t *testing.T) *gateway.Server {
 	t.Helper()
 	reg := builtin.Registry()
@@ -314,34 +435,92 @@ func newGateway(t *testing.T) *gateway.Server {
 		t.Fatal(err)
 	}
 	return gateway.New(gateway.Options{Index: idx, Metrics: metrics.New(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Fallback: func(rc *fasthttp.RequestCtx) { rc.SetStatusCode(fasthttp.StatusTeapot) }})
+		Fallback: func(rc *fasthttp.RequestCtx) { rc.SetStatusCode(fasthttp.StatusTeapot) },
+		Dialects: gateway.Dialects{Anthropic: anthropic.New(), Gemini: gemini.New(), Responses: responses.New()}})
 }
 
-func serveFast(h fasthttp.RequestHandler, method, path, body string) *fasthttp.Response {
+// serve sends s to h and returns the whole answer, a stream read to its end.
+func serve(h fasthttp.RequestHandler, s sample) *fasthttp.Response {
 	var rc fasthttp.RequestCtx
-	rc.Request.Header.SetMethod(method)
-	rc.Request.SetRequestURI(path)
-	if body != "" {
+	rc.Request.Header.SetMethod(s.method)
+	rc.Request.SetRequestURI(s.url())
+	for k, v := range s.header {
+		rc.Request.Header.Set(k, v)
+	}
+	if s.body != "" {
 		rc.Request.Header.SetContentType("application/json")
-		rc.Request.SetBodyString(body)
+		rc.Request.SetBodyString(s.body)
 	}
 	h(&rc)
+	rc.Response.Body() // drains a body stream
 	resp := &fasthttp.Response{}
 	rc.Response.CopyTo(resp)
 	return resp
 }
 
+func serveFast(h fasthttp.RequestHandler, method, path, body string) *fasthttp.Response {
+	return serve(h, sample{route: route{method, path}, body: body})
+}
+
+// operation returns the documented operation of r.
+func (d document) operation(r route) map[string]any {
+	return obj(obj(obj(d["paths"])[r.path])[strings.ToLower(r.method)])
+}
+
+// deref follows v's $ref, if it has one.
+func (d document) deref(v any) map[string]any {
+	m := obj(v)
+	if ref, ok := m["$ref"].(string); ok {
+		return obj(resolve(d, ref))
+	}
+	return m
+}
+
+// response returns r's documented response for status, $ref followed.
+func (d document) response(r route, status int) map[string]any {
+	return d.deref(obj(d.operation(r)["responses"])[strconv.Itoa(status)])
+}
+
+// requestSchema returns r's documented JSON request body schema, or nil.
+func (d document) requestSchema(r route) map[string]any {
+	rb := d.deref(d.operation(r)["requestBody"])
+	return d.deref(obj(obj(rb["content"])["application/json"])["schema"])
+}
+
+// mediaType returns a content type without its parameters.
+func mediaType(ct []byte) string {
+	m, _, _ := strings.Cut(string(ct), ";")
+	return strings.TrimSpace(m)
+}
+
 // TestDataPlaneRoutesAnswer proves the list above against a real
 // gateway.Server: each route is served by the data plane (not its fallback,
-// not its "no route" 404) and answers 200, and each JSON answer carries the
-// required fields of its documented schema.
+// not its "no route" 404) and answers 200, SDK credential headers and all;
+// the sample request conforms to the documented request schema, and a JSON
+// answer to the documented response schema (required and declared fields,
+// types, enums, nested objects included).
 func TestDataPlaneRoutesAnswer(t *testing.T) {
 	d := load(t)
 	srv := newGateway(t)
 	for _, r := range dataPlaneRoutes {
 		t.Run(r.String(), func(t *testing.T) {
-			path := strings.ReplaceAll(r.path, "{endpoint}", "chat")
-			resp := serveFast(srv.Handle, r.method, path, r.body)
+			if d.operation(r.route) == nil {
+				t.Fatalf("%s is not documented", r)
+			}
+			if r.body != "" {
+				var req any
+				if err := json.Unmarshal([]byte(r.body), &req); err != nil {
+					t.Fatalf("sample body: %v", err)
+				}
+				schema := d.requestSchema(r.route)
+				if schema == nil {
+					t.Fatalf("%s documents no JSON request body", r)
+				}
+				for _, e := range conform(d, "request", schema, req) {
+					t.Errorf("sample request: %s", e)
+				}
+			}
+			resp := serve(srv.Handle, r)
 			body := string(resp.Body())
 			if resp.StatusCode() == fasthttp.StatusTeapot {
 				t.Fatalf("%s went to the fallback: the data plane does not serve it", r)
@@ -349,58 +528,249 @@ func TestDataPlaneRoutesAnswer(t *testing.T) {
 			if resp.StatusCode() != 200 {
 				t.Fatalf("status %d: %s", resp.StatusCode(), body)
 			}
-			op := obj(obj(obj(d["paths"])[r.path])[strings.ToLower(r.method)])
-			content := obj(obj(obj(op["responses"])["200"])["content"])
-			ct := string(resp.Header.ContentType())
-			media, _, _ := strings.Cut(ct, ";")
+			content := obj(d.response(r.route, 200)["content"])
+			media := mediaType(resp.Header.ContentType())
 			if _, ok := content[media]; !ok {
-				t.Errorf("answered %s; documented: %v", ct, keys(content))
+				t.Fatalf("answered %s; documented: %v", media, keys(content))
 			}
-			schema := obj(obj(content["application/json"])["schema"])
-			if ref, ok := schema["$ref"].(string); ok && media == "application/json" {
-				schema = obj(resolve(d, ref))
-				var got map[string]any
-				if err := json.Unmarshal(resp.Body(), &got); err != nil {
-					t.Fatalf("not JSON: %s", body)
-				}
-				for _, f := range schema["required"].([]any) {
-					if _, ok := got[f.(string)]; !ok {
-						t.Errorf("answer lacks required %q: %s", f, body)
-					}
-				}
-				for f := range got {
-					if _, ok := obj(schema["properties"])[f]; !ok {
-						t.Errorf("answer has undocumented field %q", f)
-					}
-				}
+			if media != "application/json" {
+				return
+			}
+			var got any
+			if err := json.Unmarshal(resp.Body(), &got); err != nil {
+				t.Fatalf("not JSON: %s", body)
+			}
+			for _, e := range conform(d, "answer", obj(obj(content[media])["schema"]), got) {
+				t.Errorf("%s in %.300s", e, body)
 			}
 		})
 	}
-	// The check can fail: an unknown data-plane path is the "no route" 404,
-	// anything else goes to the fallback.
-	if resp := serveFast(srv.Handle, "POST", "/gateway/mlflow/v1/nothing", "{}"); resp.StatusCode() != 404 || !strings.Contains(string(resp.Body()), "no route") {
-		t.Errorf("unknown gateway path: %d %s", resp.StatusCode(), resp.Body())
+	// The check can fail: an unknown data-plane path is a 404 (in the
+	// dialect's format under a native prefix), anything else goes to the
+	// fallback.
+	for _, p := range []string{"/gateway/mlflow/v1/nothing", "/gateway/openai/v1/nothing", "/gateway/anthropic/v1/nothing",
+		"/gateway/gemini/v1/models", "/gateway/gemini/v1beta/models/chat:nothing"} {
+		if resp := serveFast(srv.Handle, "POST", p, "{}"); resp.StatusCode() != 404 {
+			t.Errorf("unknown gateway path %s: %d %s", p, resp.StatusCode(), resp.Body())
+		}
+	}
+	if resp := serveFast(srv.Handle, "POST", "/gateway/mlflow/v1/nothing", "{}"); !strings.Contains(string(resp.Body()), "no route") {
+		t.Errorf("unknown gateway path: %s", resp.Body())
 	}
 	if resp := serveFast(srv.Handle, "GET", "/not-a-route", ""); resp.StatusCode() != fasthttp.StatusTeapot {
 		t.Errorf("unknown path: %d", resp.StatusCode())
 	}
 }
 
-// TestErrorSchemas compares the documented error bodies with real ones.
+// TestRequiredRequestFields checks the documented required request fields of
+// the native dialects, which the gateway parses itself: a sample without
+// one of them is refused with a 400. (The OpenAI-format routes pass bodies
+// on, so their required fields are the provider's to enforce.)
+func TestRequiredRequestFields(t *testing.T) {
+	d := load(t)
+	srv := newGateway(t)
+	checked := 0
+	for _, r := range dataPlaneRoutes {
+		native := strings.HasPrefix(r.path, "/gateway/anthropic/") || strings.HasPrefix(r.path, "/gateway/gemini/") ||
+			r.path == "/gateway/openai/v1/responses"
+		if !native || r.body == "" {
+			continue
+		}
+		required, _ := d.requestSchema(r.route)["required"].([]any)
+		for _, f := range required {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(r.body), &m); err != nil {
+				t.Fatal(err)
+			}
+			delete(m, f.(string))
+			b, _ := json.Marshal(m)
+			s := r
+			s.body = string(b)
+			if resp := serve(srv.Handle, s); resp.StatusCode() != 400 {
+				t.Errorf("%s without required %q: %d %s", r, f, resp.StatusCode(), resp.Body())
+			}
+			checked++
+		}
+	}
+	if checked < 8 {
+		t.Errorf("only %d required fields checked", checked)
+	}
+}
+
+// TestRequestExamples checks that every JSON request example conforms to its
+// schema, so Swagger UI's "Try it out" starts from a valid body.
+func TestRequestExamples(t *testing.T) {
+	d := load(t)
+	n := 0
+	d.operations(func(r route, op, _ map[string]any) {
+		mt := obj(obj(d.deref(op["requestBody"])["content"])["application/json"])
+		ex, ok := mt["example"]
+		if !ok {
+			return
+		}
+		n++
+		for _, e := range conform(d, r.String()+" example", obj(mt["schema"]), ex) {
+			t.Error(e)
+		}
+	})
+	if n < 15 {
+		t.Errorf("only %d request examples", n)
+	}
+}
+
+// sseEvent is one server-sent event.
+type sseEvent struct{ name, data string }
+
+func parseSSE(body string) []sseEvent {
+	var out []sseEvent
+	for _, block := range strings.Split(strings.ReplaceAll(body, "\r\n", "\n"), "\n\n") {
+		var ev sseEvent
+		for _, line := range strings.Split(block, "\n") {
+			if v, ok := strings.CutPrefix(line, "event:"); ok {
+				ev.name = strings.TrimSpace(v)
+			}
+			if v, ok := strings.CutPrefix(line, "data:"); ok {
+				ev.data += strings.TrimSpace(v)
+			}
+		}
+		if ev.name != "" || ev.data != "" {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// TestDataPlaneStreams checks streamed answers against the document: the
+// media type is documented, every event name is named (in backquotes) in the
+// stream's description and matches the data's "type", and every event's data
+// conforms to the schema x-sse-data names. Gemini's default stream, a JSON
+// array, conforms to its array schema.
+func TestDataPlaneStreams(t *testing.T) {
+	d := load(t)
+	srv := newGateway(t)
+	for _, s := range streamSamples {
+		t.Run(s.String()+"?"+s.query, func(t *testing.T) {
+			resp := serve(srv.Handle, s)
+			body := string(resp.Body())
+			if resp.StatusCode() != 200 {
+				t.Fatalf("status %d: %s", resp.StatusCode(), body)
+			}
+			media := mediaType(resp.Header.ContentType())
+			mt := obj(obj(d.response(s.route, 200)["content"])[media])
+			if mt == nil {
+				t.Fatalf("answered %s, which is not documented", media)
+			}
+			schema := obj(mt["schema"])
+			if media == "application/json" {
+				var got any
+				if err := json.Unmarshal(resp.Body(), &got); err != nil {
+					t.Fatalf("not JSON: %s", body)
+				}
+				if _, ok := got.([]any); !ok {
+					t.Fatalf("a stream as JSON is an array: %.300s", body)
+				}
+				for _, e := range conform(d, "stream", schema, got) {
+					t.Error(e)
+				}
+				return
+			}
+			if media != "text/event-stream" {
+				t.Fatalf("answered %s", media)
+			}
+			desc, _ := schema["description"].(string)
+			events := parseSSE(body)
+			if len(events) < 2 {
+				t.Fatalf("not a stream: %s", body)
+			}
+			for i, ev := range events {
+				if ev.name != "" && !strings.Contains(desc, "`"+ev.name+"`") {
+					t.Errorf("event %q is not named in the documented description %q", ev.name, desc)
+				}
+				if ev.data == "[DONE]" {
+					if !strings.Contains(desc, "[DONE]") {
+						t.Errorf("[DONE] is not documented: %q", desc)
+					}
+					continue
+				}
+				var got any
+				if err := json.Unmarshal([]byte(ev.data), &got); err != nil {
+					t.Fatalf("event %d data is not JSON: %s", i, ev.data)
+				}
+				if typ, ok := obj(got)["type"]; ok && ev.name != "" && typ != ev.name {
+					t.Errorf("event %q has data of type %v", ev.name, typ)
+				}
+				if ds := mt["x-sse-data"]; ds != nil {
+					for _, e := range conform(d, fmt.Sprintf("event %d (%s)", i, ev.name), obj(ds), got) {
+						t.Error(e)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestErrorSchemas compares the documented error bodies with real ones: the
+// data plane's in each dialect, and the management API's.
 func TestErrorSchemas(t *testing.T) {
 	d := load(t)
 	fields := func(schema string) []string {
 		props := obj(obj(obj(resolve(d, "#/components/schemas/"+schema))["properties"])["error"])
 		return keys(obj(props["properties"]))
 	}
+	srv := newGateway(t)
 	// The data plane: a 404 for an unknown Endpoint.
-	resp := serveFast(newGateway(t).Handle, "POST", "/gateway/mlflow/v1/chat/completions", `{"model":"nope","messages":[]}`)
+	resp := serveFast(srv.Handle, "POST", "/gateway/mlflow/v1/chat/completions", `{"model":"nope","messages":[]}`)
 	var dp map[string]map[string]any
 	if err := json.Unmarshal(resp.Body(), &dp); err != nil || resp.StatusCode() != 404 {
 		t.Fatalf("%d %s", resp.StatusCode(), resp.Body())
 	}
 	if got, want := keys(dp["error"]), fields("Error"); !slices.Equal(got, want) {
 		t.Errorf("data-plane error fields %v, documented %v", got, want)
+	}
+	// Each dialect's errors, in its own format, under the status the
+	// operation documents them with.
+	chat := `{"contents":[{"parts":[{"text":"hi"}]}]}`
+	for _, c := range []struct {
+		s      sample
+		status int
+		schema string
+	}{
+		{sample{route: route{"POST", "/gateway/anthropic/v1/messages"}, body: `{"model":"nope","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}`}, 404, "AnthropicError"},
+		{sample{route: route{"POST", "/gateway/anthropic/v1/messages"}, body: `{"model":"chat","messages":[{"role":"user","content":"hi"}]}`}, 400, "AnthropicError"},
+		{sample{route: route{"GET", "/gateway/anthropic/v1/messages/count_tokens"}}, 405, "AnthropicError"},
+		{sample{route: route{"POST", "/gateway/anthropic/v1/messages"}, body: `{"model":"emb","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}`}, 400, "AnthropicError"},
+		{sample{route: route{"POST", "/gateway/gemini/v1beta/models/{endpoint}:generateContent"}, endpoint: "nope", body: chat}, 404, "GeminiError"},
+		{sample{route: route{"POST", "/gateway/gemini/v1beta/models/{endpoint}:generateContent"}, body: `{"contents":[{"role":"robot","parts":[{"text":"hi"}]}]}`}, 400, "GeminiError"},
+		{sample{route: route{"GET", "/gateway/gemini/v1beta/models/{endpoint}:countTokens"}}, 405, "GeminiError"},
+		{sample{route: route{"POST", "/gateway/gemini/v1beta/models/{endpoint}:embedContent"}, body: `{"content":{"parts":[{"text":"hi"}]}}`}, 400, "GeminiError"},
+		{sample{route: route{"GET", "/gateway/gemini/v1beta/models/{endpoint}"}, endpoint: "nope"}, 404, "GeminiError"},
+		{sample{route: route{"POST", "/gateway/openai/v1/responses"}, body: `{"model":"nope","input":"hi"}`}, 404, "Error"},
+		{sample{route: route{"POST", "/gateway/openai/v1/responses"}, body: `{"model":"chat","input":"hi","tools":[{"type":"web_search"}]}`}, 400, "Error"},
+	} {
+		resp := serve(srv.Handle, c.s)
+		if resp.StatusCode() != c.status {
+			t.Errorf("%s %s: %d %s, want %d", c.s.method, c.s.url(), resp.StatusCode(), resp.Body(), c.status)
+			continue
+		}
+		op := c.s.route
+		if c.status == 405 {
+			op.method = "POST" // the wrong method's answer is documented on the right one
+		}
+		documented := d.response(op, c.status)
+		schema := obj(obj(obj(documented["content"])["application/json"])["schema"])
+		if schema["$ref"] != "#/components/schemas/"+c.schema {
+			t.Errorf("%s: %d is documented with %v, want %s", op, c.status, schema, c.schema)
+		}
+		var got any
+		if err := json.Unmarshal(resp.Body(), &got); err != nil {
+			t.Fatalf("%s: not JSON: %s", c.s.route, resp.Body())
+		}
+		for _, e := range conform(d, c.s.String(), schema, got) {
+			t.Errorf("%s in %s", e, resp.Body())
+		}
+		if c.status == 405 && resp.Header.Peek("Allow") == nil {
+			t.Errorf("%s: 405 without Allow", c.s.route)
+		}
 	}
 	// The management API: a 401.
 	api := mgmt.New(mgmt.Options{AdminToken: "t", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -416,6 +786,128 @@ func TestErrorSchemas(t *testing.T) {
 			t.Errorf("management error field %q is not documented (%v)", f, documented)
 		}
 	}
+}
+
+// conform reports where v departs from schema, a subset of OpenAPI 3.0's
+// schema object: a missing required property, an undeclared one (where the
+// schema declares properties and additionalProperties does not allow more),
+// a wrong JSON type, a value outside an enum, null where the schema is not
+// nullable. It follows $ref, allOf, oneOf and anyOf (some variant must
+// match), array items and object properties.
+func conform(d document, at string, schema map[string]any, v any) []string {
+	if ref, ok := schema["$ref"].(string); ok {
+		target := obj(resolve(d, ref))
+		if target == nil {
+			return []string{at + ": $ref " + ref + " does not resolve"}
+		}
+		return conform(d, at, target, v)
+	}
+	constrained := false
+	for _, k := range []string{"type", "properties", "items", "enum", "allOf", "oneOf", "anyOf"} {
+		constrained = constrained || schema[k] != nil
+	}
+	if v == nil {
+		if constrained && schema["nullable"] != true {
+			return []string{at + " is null"}
+		}
+		return nil
+	}
+	var errs []string
+	all, _ := schema["allOf"].([]any)
+	for _, sub := range all {
+		errs = append(errs, conform(d, at, obj(sub), v)...)
+	}
+	for _, key := range []string{"oneOf", "anyOf"} {
+		alts, _ := schema[key].([]any)
+		if len(alts) == 0 {
+			continue
+		}
+		var first []string
+		matched := false
+		for i, alt := range alts {
+			e := conform(d, at, obj(alt), v)
+			if len(e) == 0 {
+				matched = true
+				break
+			}
+			if i == 0 {
+				first = e
+			}
+		}
+		if !matched {
+			errs = append(errs, fmt.Sprintf("%s matches no %s variant (the first: %s)", at, key, strings.Join(first, "; ")))
+		}
+	}
+	if typ, _ := schema["type"].(string); typ != "" && !hasType(typ, v) {
+		return append(errs, fmt.Sprintf("%s is %v, not of type %s", at, v, typ))
+	}
+	if enum, _ := schema["enum"].([]any); enum != nil {
+		switch v.(type) {
+		case string, bool, float64:
+			if !slices.Contains(enum, v) {
+				errs = append(errs, fmt.Sprintf("%s is %v, not one of %v", at, v, enum))
+			}
+		}
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		props := obj(schema["properties"])
+		req, _ := schema["required"].([]any)
+		for _, r := range req {
+			if _, ok := x[r.(string)]; !ok {
+				errs = append(errs, fmt.Sprintf("%s lacks required %q", at, r))
+			}
+		}
+		for _, k := range keys(x) {
+			if ps, ok := props[k]; ok {
+				errs = append(errs, conform(d, at+"."+k, obj(ps), x[k])...)
+				continue
+			}
+			switch ap := schema["additionalProperties"].(type) {
+			case map[string]any:
+				errs = append(errs, conform(d, at+"."+k, ap, x[k])...)
+			case bool:
+				if !ap {
+					errs = append(errs, fmt.Sprintf("%s has undocumented field %q", at, k))
+				}
+			default:
+				if props != nil {
+					errs = append(errs, fmt.Sprintf("%s has undocumented field %q", at, k))
+				}
+			}
+		}
+	case []any:
+		if items := obj(schema["items"]); items != nil {
+			for i, e := range x {
+				errs = append(errs, conform(d, fmt.Sprintf("%s[%d]", at, i), items, e)...)
+			}
+		}
+	}
+	return errs
+}
+
+func hasType(typ string, v any) bool {
+	switch typ {
+	case "string":
+		_, ok := v.(string)
+		return ok
+	case "number":
+		_, ok := v.(float64)
+		return ok
+	case "integer":
+		f, ok := v.(float64)
+		return ok && f == math.Trunc(f)
+	case "boolean":
+		_, ok := v.(bool)
+		return ok
+	case "array":
+		_, ok := v.([]any)
+		return ok
+	case "object":
+		_, ok := v.(map[string]any)
+		return ok
+	}
+	return true
 }
 
 // TestSchemasMatchGoTypes checks that the resource and response schemas list

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	anthropicdialect "github.com/ai-gateway/gateway/dataplane/dialect/anthropic"
+	geminidialect "github.com/ai-gateway/gateway/dataplane/dialect/gemini"
 	"github.com/ai-gateway/gateway/dataplane/metrics"
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/providers/builtin"
@@ -418,5 +420,29 @@ func TestDuplicateModelRejected(t *testing.T) {
 	}
 	if resp, b := e.post(chatPath, `{"model":"my-chat","messages":[],"metadata":{"model":"x"}}`); resp.StatusCode != 200 {
 		t.Fatalf("a nested model key was refused: %d %s", resp.StatusCode, b)
+	}
+}
+
+// An oversized body is refused before routing, yet still in the caller's
+// dialect.
+func TestBodyTooLargeInCallersDialect(t *testing.T) {
+	e := newEnv(t, func(o *Options) {
+		o.MaxBodySize = 1024
+		o.Dialects = Dialects{Anthropic: anthropicdialect.New(), Gemini: geminidialect.New()}
+	})
+	e.serve(chatEP("c", tgt("m", "mock")))
+	big := strings.Repeat("x", 4096)
+	resp, body := e.post("/gateway/anthropic/v1/messages", `{"model":"c","max_tokens":5,"messages":[{"role":"user","content":"`+big+`"}]}`)
+	if resp.StatusCode != 413 || !strings.Contains(body, `"type":"error"`) {
+		t.Errorf("anthropic: %d %s", resp.StatusCode, body)
+	}
+	resp, body = e.post("/gateway/gemini/v1beta/models/c:generateContent", `{"contents":[{"parts":[{"text":"`+big+`"}]}]}`)
+	if resp.StatusCode != 413 || !strings.Contains(body, `"status"`) {
+		t.Errorf("gemini: %d %s", resp.StatusCode, body)
+	}
+	// The models resource is read-only.
+	resp, _ = e.post("/gateway/gemini/v1beta/models", `{}`)
+	if resp.StatusCode != 405 {
+		t.Errorf("POST models = %d, want 405", resp.StatusCode)
 	}
 }

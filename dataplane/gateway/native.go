@@ -85,12 +85,15 @@ func (s *Server) gemini(rc *fasthttp.RequestCtx, rest string) {
 		s.nativeNotFound(rc, ing, rc.Path())
 		return
 	}
-	if models == "" {
-		s.geminiModels(rc, "")
-		return
-	}
 	name, method, hasMethod := strings.Cut(strings.TrimPrefix(models, "/"), ":")
+	name = strings.TrimPrefix(name, "models/") // some clients send the full resource name
 	if !hasMethod {
+		if !rc.IsGet() {
+			rc.Response.Header.Set("Allow", "GET")
+			s.fail(rc, ing, "", "", time.Now(), &providers.Error{Status: 405, Type: "invalid_request_error",
+				Message: "method " + string(rc.Method()) + " not allowed; use GET"})
+			return
+		}
 		s.geminiModels(rc, name)
 		return
 	}

@@ -184,12 +184,22 @@ func methodNotAllowed(rc *fasthttp.RequestCtx, allow string) {
 
 // transportError answers requests fasthttp could not parse, in OpenAI's format.
 func (s *Server) transportError(rc *fasthttp.RequestCtx, err error) {
+	e := &providers.Error{Status: 400, Type: "invalid_request_error", Code: "bad_request", Message: "cannot parse request: " + err.Error()}
 	if err == fasthttp.ErrBodyTooLarge {
-		writeError(rc, &providers.Error{Status: 413, Type: "invalid_request_error", Code: "request_too_large",
-			Message: "request body is larger than the gateway's limit of " + humanBytes(s.opts.MaxBodySize)})
-		return
+		e = &providers.Error{Status: 413, Type: "invalid_request_error", Code: "request_too_large",
+			Message: "request body is larger than the gateway's limit of " + humanBytes(s.opts.MaxBodySize)}
 	}
-	writeError(rc, &providers.Error{Status: 400, Type: "invalid_request_error", Code: "bad_request", Message: "cannot parse request: " + err.Error()})
+	// The route is not known yet, but the path says which dialect the
+	// client speaks; answer in it.
+	path := rc.Path()
+	switch {
+	case bytes.HasPrefix(path, prefixAnthropic) && s.opts.Dialects.Anthropic != nil:
+		s.fail(rc, s.opts.Dialects.Anthropic, "", "", time.Now(), e)
+	case bytes.HasPrefix(path, prefixGemini) && s.opts.Dialects.Gemini != nil:
+		s.fail(rc, s.opts.Dialects.Gemini, "", "", time.Now(), e)
+	default:
+		writeError(rc, e)
+	}
 }
 
 func humanBytes(n int) string {
