@@ -227,7 +227,7 @@ func (s *Server) attempt(ctx context.Context, j *job, timeout time.Duration) (ou
 // send makes one attempt on t: native forwarding when the client's dialect is
 // the target provider's own, translation through the unified dialect otherwise.
 func (s *Server) send(ctx context.Context, j *job, t *state.ResolvedTarget, out *outcome) error {
-	if j.ing != nil && j.req.Forward != nil && j.ing.Native() == t.Credential.Provider {
+	if j.ing != nil && j.req.Forward != nil && forwardsDialect(t, j.ing.Native()) {
 		if f, ok := t.Adapter.(providers.Forwarder); ok {
 			fwd, err := f.Forward(ctx, t.Credential, t.Model, j.req.Forward)
 			if err != nil {
@@ -316,4 +316,14 @@ func topLevelModel(body []byte) (gjson.Result, int) {
 		return true
 	})
 	return model, n
+}
+
+// forwardsDialect reports whether t's provider speaks the client's dialect
+// natively: its adapter says so (Vertex AI speaks Gemini's), or the provider
+// is the dialect's own.
+func forwardsDialect(t *state.ResolvedTarget, dialect string) bool {
+	if d, ok := t.Adapter.(providers.DialectForwarder); ok {
+		return d.ForwardsDialect(dialect)
+	}
+	return dialect != "" && t.Credential.Provider == dialect
 }

@@ -270,3 +270,10 @@ type ForwardResponse struct {
 type Forwarder interface {
 	Forward(ctx context.Context, cred *Credential, model string, req *ForwardRequest) (*ForwardResponse, error)
 }
+
+// DialectForwarder is implemented by Forwarders whose provider id differs
+// from the dialect they speak (Vertex AI serves Gemini's API): it names the
+// client dialects the adapter can forward natively.
+type DialectForwarder interface {
+	ForwardsDialect(dialect string) bool
+}

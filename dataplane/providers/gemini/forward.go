@@ -11,6 +11,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/ai-gateway/gateway/dataplane/providers"
+	"github.com/ai-gateway/gateway/dataplane/providers/upstream"
 )
 
 var _ providers.Forwarder = (*Adapter)(nil)
@@ -45,7 +46,7 @@ func (a *Adapter) Forward(ctx context.Context, cred *providers.Credential, model
 		out.Stream = s
 		return out, nil
 	}
-	out.Body = readAll(resp)
+	out.Body = upstream.ReadAll(resp)
 	if u := gjson.GetBytes(out.Body, "usageMetadata"); u.IsObject() {
 		out.Usage = providers.Usage{
 			PromptTokens:     u.Get("promptTokenCount").Int() + u.Get("toolUsePromptTokenCount").Int(),
@@ -54,6 +55,13 @@ func (a *Adapter) Forward(ctx context.Context, cred *providers.Credential, model
 	}
 	return out, nil
 }
+
+// ForwardsDialect implements providers.DialectForwarder: AI Studio and
+// Vertex AI both speak the Gemini API, so a Gemini client's request reaches
+// either untranslated.
+func (a *Adapter) ForwardsDialect(dialect string) bool { return dialect == "gemini" }
+
+var _ providers.DialectForwarder = (*Adapter)(nil)
 
 // rewriteInnerModels points the models named inside a body at the target:
 // Gemini requires batchEmbedContents' requests[].model and countTokens'
