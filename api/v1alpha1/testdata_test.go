@@ -2,16 +2,13 @@ package v1alpha1
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// go test ./api/v1alpha1 -run 'TestLoad(Valid|Invalid)' -update rewrites the
-// expected files under testdata/ from what the code produces now; review the diff.
-var update = flag.Bool("update", false, "rewrite testdata/invalid/*.err and testdata/golden/*.yaml")
+	"github.com/ai-gateway/gateway/internal/golden"
+)
 
 // caseFiles lists the input files of a testdata directory (everything but
 // .err expectations), as base names.
@@ -36,26 +33,11 @@ func caseFiles(t testing.TB, dir string) []string {
 
 func caseName(file string) string { return strings.TrimSuffix(file, filepath.Ext(file)) }
 
-// checkGolden compares got with the file, or rewrites the file under -update.
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run with -update and review the diff)\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
-
 // TestLoadValid loads every file under testdata/valid, which must load without
 // error, and compares what Marshal writes for it with testdata/golden.
+//
+// go test ./api/v1alpha1 -run 'TestLoad(Valid|Invalid)' -update rewrites the
+// expected files under testdata/ from what the code produces now; review the diff.
 func TestLoadValid(t *testing.T) {
 	for _, file := range caseFiles(t, "testdata/valid") {
 		t.Run(caseName(file), func(t *testing.T) {
@@ -88,7 +70,7 @@ func TestLoadValid(t *testing.T) {
 				}
 				out.Write(y)
 			}
-			checkGolden(t, filepath.Join("testdata/golden", caseName(file)+".yaml"), out.Bytes())
+			golden.Compare(t, filepath.Join("testdata/golden", caseName(file)+".yaml"), out.Bytes())
 		})
 	}
 }
@@ -115,7 +97,7 @@ func TestLoadInvalid(t *testing.T) {
 			if got.Len() == 0 {
 				t.Fatal("no error")
 			}
-			checkGolden(t, filepath.Join("testdata/invalid", caseName(file)+".err"), []byte(got.String()))
+			golden.Compare(t, filepath.Join("testdata/invalid", caseName(file)+".err"), []byte(got.String()))
 		})
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/tidwall/sjson"
 )
 
 // Task is what a request asks for.
@@ -243,6 +245,20 @@ type ForwardRequest struct {
 	ModelField string
 	// Stream is true when the answer is a stream.
 	Stream bool
+}
+
+// BodyFor returns the body to forward to model: Body with ModelField set to
+// it, or Body itself when the model is in Path. sjson copies, so Body stays
+// as the client sent it for a retry on another target.
+func (fr *ForwardRequest) BodyFor(model string) ([]byte, *Error) {
+	if fr.ModelField == "" {
+		return fr.Body, nil
+	}
+	body, err := sjson.SetBytes(fr.Body, fr.ModelField, model)
+	if err != nil {
+		return nil, &Error{Status: 400, Type: "invalid_request_error", Message: "cannot set the model: " + err.Error()}
+	}
+	return body, nil
 }
 
 // ForwardResponse is the provider's answer, passed back untranslated.

@@ -19,6 +19,21 @@ type ChatResponse struct {
 	SystemFingerprint string   `json:"system_fingerprint,omitempty"`
 }
 
+// FirstChoice returns the choice with index 0, or the first one when none
+// says so: the dialects that carry a single answer render that one. ok is
+// false when there are no choices.
+func (r *ChatResponse) FirstChoice() (c Choice, ok bool) {
+	if len(r.Choices) == 0 {
+		return Choice{}, false
+	}
+	for _, c := range r.Choices {
+		if c.Index == 0 {
+			return c, true
+		}
+	}
+	return r.Choices[0], true
+}
+
 // Choice is one completion choice. Message.Content is null when the model
 // only called tools.
 type Choice struct {

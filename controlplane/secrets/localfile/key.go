@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/ai-gateway/gateway/controlplane/internal/atomicfile"
 )
 
 // KeyFileName is the generated key's file name inside the data folder.
@@ -121,6 +123,6 @@ func createKeyFile(path string) ([]byte, error) {
 		}
 		return nil, fmt.Errorf("create secret key %s: %w", path, err)
 	}
-	syncDir(filepath.Dir(path))
+	atomicfile.SyncDir(filepath.Dir(path))
 	return k, nil
 }

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/ai-gateway/gateway/controlplane/internal/atomicfile"
 	"github.com/ai-gateway/gateway/controlplane/secrets"
 )
 
@@ -259,36 +260,9 @@ func (s *Store) write(entries map[string]entry) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(s.path)
-	f, err := os.CreateTemp(dir, "."+DataFileName+".*.tmp")
-	if err != nil {
+	if err := atomicfile.WriteFile(s.path, append(data, '\n'), 0o600); err != nil {
 		return err
 	}
-	tmp := f.Name()
-	committed := false
-	defer func() {
-		if !committed {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err := f.Write(append(data, '\n')); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, s.path); err != nil {
-		return err
-	}
-	committed = true
-	syncDir(dir)
 	fi, err := os.Stat(s.path)
 	if err != nil {
 		fi = nil // force a re-read next time
@@ -307,12 +281,4 @@ func validName(scope, key string) error {
 		}
 	}
 	return nil
-}
-
-// syncDir makes a rename durable; some filesystems refuse, which is ignored.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
 }

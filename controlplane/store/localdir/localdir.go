@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ai-gateway/gateway/controlplane/internal/atomicfile"
 	"github.com/ai-gateway/gateway/controlplane/store"
 )
 
@@ -237,58 +238,19 @@ func (s *Store) Delete(ctx context.Context, p, expectedVersion string) error {
 		}
 		return fmt.Errorf("delete %s: %w", p, err)
 	}
-	syncDir(filepath.Dir(full))
+	atomicfile.SyncDir(filepath.Dir(full))
 	return nil
 }
 
 func (s *Store) full(p string) string { return filepath.Join(s.dir, filepath.FromSlash(p)) }
 
 // writeAtomic writes data to a hidden *.tmp file beside full (a name List and
-// Watch ignore), fsyncs it and renames it over full.
+// Watch ignore), fsyncs it and renames it over full, creating its folder.
 func writeAtomic(full string, data []byte) error {
-	dir := filepath.Dir(full)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(full)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	committed := false
-	defer func() {
-		if !committed {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, full); err != nil {
-		return err
-	}
-	committed = true
-	syncDir(dir)
-	return nil
-}
-
-// syncDir makes a rename or removal durable; failures are ignored because some
-// filesystems do not support fsync on directories.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
+	return atomicfile.WriteFile(full, data, 0o644)
 }
 
 // version is the hex of the first 16 bytes of the SHA-256 of the content.

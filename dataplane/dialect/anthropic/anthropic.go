@@ -59,13 +59,11 @@
 package anthropic
 
 import (
-	"bytes"
 	"crypto/rand"
-	"encoding/json"
 	"net/http"
-	"strings"
 
 	"github.com/ai-gateway/gateway/dataplane/dialect"
+	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"
 	"github.com/ai-gateway/gateway/dataplane/providers"
 )
 
@@ -128,9 +126,9 @@ func errorJSON(e *providers.Error) []byte {
 	}
 	b := make([]byte, 0, 64+len(msg))
 	b = append(b, `{"type":"error","error":{"type":`...)
-	b = appendString(b, ErrorType(e.Status))
+	b = jsonenc.AppendString(b, ErrorType(e.Status))
 	b = append(b, `,"message":`...)
-	b = appendString(b, msg)
+	b = jsonenc.AppendString(b, msg)
 	return append(b, "}}"...)
 }
 
@@ -165,30 +163,8 @@ func randomID(prefix string) string { return prefix + rand.Text() }
 // messageID derives an Anthropic message id from a unified one, so logs on
 // both sides can be matched; an empty one gets a random id.
 func (in *Ingress) messageID(unifiedID string) string {
-	id := strings.TrimPrefix(unifiedID, "chatcmpl-")
-	if strings.HasPrefix(id, "msg_") {
-		id = id[len("msg_"):]
+	if id := dialect.CleanID(unifiedID, "msg_"); id != "" {
+		return "msg_" + id
 	}
-	clean := make([]byte, 0, len(id))
-	for i := 0; i < len(id) && len(clean) < 64; i++ {
-		c := id[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' {
-			clean = append(clean, c)
-		}
-	}
-	if len(clean) == 0 {
-		return in.newID("msg_")
-	}
-	return "msg_" + string(clean)
-}
-
-// marshal encodes v without HTML escaping, as Anthropic's API does.
-func marshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return in.newID("msg_")
 }

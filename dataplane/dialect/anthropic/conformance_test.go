@@ -1,12 +1,8 @@
 package anthropic_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"reflect"
@@ -18,17 +14,15 @@ import (
 	"github.com/anthropics/anthropic-sdk-go/packages/ssestream"
 
 	"github.com/ai-gateway/gateway/dataplane/dialect/anthropic"
+	"github.com/ai-gateway/gateway/dataplane/dialect/dialecttest"
 	"github.com/ai-gateway/gateway/dataplane/gateway"
-	"github.com/ai-gateway/gateway/dataplane/metrics"
+	"github.com/ai-gateway/gateway/dataplane/gateway/gatewaytest"
 	"github.com/ai-gateway/gateway/dataplane/providers"
-	"github.com/ai-gateway/gateway/dataplane/providers/mock"
-	"github.com/ai-gateway/gateway/dataplane/providers/openai"
 	"github.com/ai-gateway/gateway/dataplane/providers/openai/openaitest"
-	"github.com/ai-gateway/gateway/dataplane/state"
 )
 
 const (
-	upstreamKey = "sk-upstream-test"
+	upstreamKey = dialecttest.UpstreamKey
 	clientKey   = "client-key"
 )
 
@@ -41,44 +35,9 @@ type dataPlane struct {
 
 func newDataPlane(t *testing.T) *dataPlane {
 	t.Helper()
-	up := openaitest.NewWithTools(upstreamKey)
-	t.Cleanup(up.Close)
-	reg := providers.NewRegistry()
-	reg.Register(mock.Info, mock.New())
-	info := providers.Info{ID: "openai", DisplayName: "OpenAI", NeedsCredential: true,
-		Tasks: []providers.Task{providers.TaskChat, providers.TaskCompletions, providers.TaskEmbeddings}}
-	reg.Register(info, openai.New(openai.Options{Info: info, StreamUsage: true}))
-	idx, err := state.New(reg.Adapter)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ep := func(name, model, cred string) *state.Endpoint {
-		return &state.Endpoint{Name: name, Task: providers.TaskChat,
-			Targets: []state.Target{{Model: model, Credential: cred, Weight: 1}}}
-	}
-	creds := []*providers.Credential{
-		{Name: "up", Provider: "openai", BaseURL: up.BaseURL(), Secret: upstreamKey},
-		{Name: "mock", Provider: "mock"},
-	}
-	if _, err := idx.Replace([]*state.Endpoint{
-		ep("gpt-chat", "gpt-4o-mini", "up"),
-		ep("agent", openaitest.ToolsModel, "up"),
-		ep("limited", "fail-429", "up"),
-		ep("broken-stream", "error-stream", "up"),
-		ep("mock-chat", "m", "mock"),
-	}, creds); err != nil {
-		t.Fatal(err)
-	}
-	srv := gateway.New(gateway.Options{Index: idx, Metrics: metrics.New(),
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Dialects: gateway.Dialects{Anthropic: anthropic.New()}})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
-	return &dataPlane{url: "http://" + ln.Addr().String(), upstream: up}
+	gw, up := dialecttest.Start(t, gateway.Dialects{Anthropic: anthropic.New()},
+		gatewaytest.Endpoint("mock-chat", providers.TaskChat, "m", "mock"))
+	return &dataPlane{url: gw.URL, upstream: up}
 }
 
 // client is the official SDK pointed at the gateway by base URL alone.
@@ -93,22 +52,7 @@ func (d *dataPlane) client() sdk.Client {
 func (d *dataPlane) checkCredentials(t *testing.T) map[string]any {
 	t.Helper()
 	body, h := d.upstream.LastRequest()
-	if h == nil {
-		t.Fatal("the upstream saw no request")
-	}
-	if got := h.Get("Authorization"); got != "Bearer "+upstreamKey {
-		t.Errorf("upstream Authorization = %q, want the server-side key", got)
-	}
-	for k, vs := range h {
-		for _, v := range vs {
-			if strings.Contains(v, clientKey) {
-				t.Errorf("the client's key reached the upstream in %s", k)
-			}
-		}
-	}
-	if h.Get("X-Api-Key") != "" {
-		t.Errorf("x-api-key reached the upstream")
-	}
+	dialecttest.CheckCredentials(t, h, upstreamKey, clientKey, "X-Api-Key")
 	return body
 }
 

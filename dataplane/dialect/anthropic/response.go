@@ -1,12 +1,12 @@
 package anthropic
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/ai-gateway/gateway/dataplane/dialect"
+	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"
 	"github.com/ai-gateway/gateway/dataplane/unified"
 )
 
@@ -75,21 +75,6 @@ func stopReason(finish string, hasToolCalls bool) string {
 	return "end_turn"
 }
 
-// toolInput turns OpenAI's JSON-encoded arguments into Anthropic's input
-// object; arguments that are not a JSON object (a model's broken output)
-// become {}, as Anthropic's own SDKs do with input they cannot parse.
-func toolInput(args string) json.RawMessage {
-	b := bytes.TrimSpace([]byte(args))
-	if len(b) == 0 || b[0] != '{' || !json.Valid(b) {
-		return json.RawMessage("{}")
-	}
-	var buf bytes.Buffer
-	if json.Compact(&buf, b) != nil {
-		return json.RawMessage("{}")
-	}
-	return buf.Bytes()
-}
-
 // Response implements dialect.Ingress.
 func (in *Ingress) Response(req *dialect.Request, body []byte) ([]byte, error) {
 	st := stateOf(req)
@@ -102,17 +87,11 @@ func (in *Ingress) Response(req *dialect.Request, body []byte) ([]byte, error) {
 		if r.Usage != nil {
 			n = max(r.Usage.PromptTokens, 0)
 		}
-		return append(appendInt([]byte(`{"input_tokens":`), n), '}'), nil
+		return append(jsonenc.AppendInt([]byte(`{"input_tokens":`), n), '}'), nil
 	}
-	if len(r.Choices) == 0 {
+	ch, ok := r.FirstChoice()
+	if !ok {
 		return nil, errors.New("the answer has no choices")
-	}
-	ch := r.Choices[0]
-	for _, c := range r.Choices {
-		if c.Index == 0 {
-			ch = c
-			break
-		}
 	}
 	m := ch.Message
 	msg := message{ID: in.messageID(r.ID), Type: "message", Role: "assistant", Model: st.Model,
@@ -132,11 +111,11 @@ func (in *Ingress) Response(req *dialect.Request, body []byte) ([]byte, error) {
 			id = in.newID("toolu_")
 		}
 		name := tc.Function.Name
-		msg.Content = append(msg.Content, contentBlock{Type: "tool_use", ID: id, Name: &name, Input: toolInput(tc.Function.Arguments)})
+		msg.Content = append(msg.Content, contentBlock{Type: "tool_use", ID: id, Name: &name, Input: dialect.ToolArgs(tc.Function.Arguments)})
 	}
 	msg.StopReason = stopReason(ch.FinishReason, len(m.ToolCalls) > 0)
 	if m.Refusal != nil && *m.Refusal != "" && (m.Content == nil || *m.Content == "") {
 		msg.StopReason = "refusal"
 	}
-	return marshal(msg)
+	return jsonenc.Marshal(msg)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 
 	"github.com/ai-gateway/gateway/dataplane/dialect"
+	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/sse"
 	"github.com/ai-gateway/gateway/dataplane/unified"
@@ -115,9 +116,9 @@ func (s *stream) Chunk(w *bufio.Writer, chunk []byte) error {
 func (s *stream) start(w *bufio.Writer, unifiedID string) error {
 	s.started = true
 	b := append(s.buf[:0], `{"type":"message_start","message":{"id":`...)
-	b = appendString(b, s.in.messageID(unifiedID))
+	b = jsonenc.AppendString(b, s.in.messageID(unifiedID))
 	b = append(b, `,"type":"message","role":"assistant","model":`...)
-	b = appendString(b, s.model)
+	b = jsonenc.AppendString(b, s.model)
 	// Input usage is unknown until the unified stream's last chunk; it is
 	// reported in message_delta.
 	b = append(b, `,"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":0}}}`...)
@@ -143,13 +144,13 @@ func (s *stream) delta(w *bufio.Writer, kind int, text string) error {
 		}
 	}
 	b := append(s.buf[:0], `{"type":"content_block_delta","index":`...)
-	b = appendInt(b, int64(s.open))
+	b = jsonenc.AppendInt(b, int64(s.open))
 	if kind == kindThinking {
 		b = append(b, `,"delta":{"type":"thinking_delta","thinking":`...)
 	} else {
 		b = append(b, `,"delta":{"type":"text_delta","text":`...)
 	}
-	b = appendString(b, text)
+	b = jsonenc.AppendString(b, text)
 	b = append(b, "}}"...)
 	s.buf = b
 	return sse.WriteEvent(w, "content_block_delta", b)
@@ -159,7 +160,7 @@ func (s *stream) startBlock(w *bufio.Writer, kind int, block string) error {
 	s.open, s.openKind = s.next, kind
 	s.next++
 	b := append(s.buf[:0], `{"type":"content_block_start","index":`...)
-	b = appendInt(b, int64(s.open))
+	b = jsonenc.AppendInt(b, int64(s.open))
 	b = append(b, `,"content_block":`...)
 	b = append(b, block...)
 	b = append(b, '}')
@@ -172,7 +173,7 @@ func (s *stream) closeOpen(w *bufio.Writer) error {
 		return nil
 	}
 	b := append(s.buf[:0], `{"type":"content_block_stop","index":`...)
-	b = appendInt(b, int64(s.open))
+	b = jsonenc.AppendInt(b, int64(s.open))
 	b = append(b, '}')
 	s.buf = b
 	s.open, s.openKind = -1, 0
@@ -227,9 +228,9 @@ func (s *stream) toolCall(w *bufio.Writer, tc *unified.ToolCall) error {
 	// parallel calls; none known does) still go to that call's block, by
 	// index: see the package documentation for what clients make of it.
 	b := append(s.buf[:0], `{"type":"content_block_delta","index":`...)
-	b = appendInt(b, int64(t.block))
+	b = jsonenc.AppendInt(b, int64(t.block))
 	b = append(b, `,"delta":{"type":"input_json_delta","partial_json":`...)
-	b = appendString(b, args)
+	b = jsonenc.AppendString(b, args)
 	b = append(b, "}}"...)
 	s.buf = b
 	return sse.WriteEvent(w, "content_block_delta", b)
@@ -243,9 +244,9 @@ func (s *stream) startTool(w *bufio.Writer, t *toolBlock) error {
 		t.id = s.in.newID("toolu_")
 	}
 	t.block = s.next
-	block := appendString([]byte(`{"type":"tool_use","id":`), t.id)
+	block := jsonenc.AppendString([]byte(`{"type":"tool_use","id":`), t.id)
 	block = append(block, `,"name":`...)
-	block = appendString(block, t.name)
+	block = jsonenc.AppendString(block, t.name)
 	block = append(block, `,"input":{}}`...)
 	return s.startBlock(w, kindTool, string(block))
 }
@@ -267,9 +268,9 @@ func (s *stream) End(w *bufio.Writer) error {
 			}
 			if len(t.pending) > 0 {
 				b := append(s.buf[:0], `{"type":"content_block_delta","index":`...)
-				b = appendInt(b, int64(t.block))
+				b = jsonenc.AppendInt(b, int64(t.block))
 				b = append(b, `,"delta":{"type":"input_json_delta","partial_json":`...)
-				b = appendString(b, string(t.pending))
+				b = jsonenc.AppendString(b, string(t.pending))
 				b = append(b, "}}"...)
 				s.buf = b
 				if err := sse.WriteEvent(w, "content_block_delta", b); err != nil {
@@ -282,18 +283,18 @@ func (s *stream) End(w *bufio.Writer) error {
 		return err
 	}
 	b := append(s.buf[:0], `{"type":"message_delta","delta":{"stop_reason":`...)
-	b = appendString(b, stopReason(s.finish, len(s.order) > 0))
+	b = jsonenc.AppendString(b, stopReason(s.finish, len(s.order) > 0))
 	b = append(b, `,"stop_sequence":null},"usage":{`...)
 	if s.usage != nil {
 		u := usageOf(s.usage)
 		b = append(b, `"input_tokens":`...)
-		b = appendInt(b, u.InputTokens)
+		b = jsonenc.AppendInt(b, u.InputTokens)
 		b = append(b, `,"cache_creation_input_tokens":`...)
-		b = appendInt(b, u.CacheCreationInputTokens)
+		b = jsonenc.AppendInt(b, u.CacheCreationInputTokens)
 		b = append(b, `,"cache_read_input_tokens":`...)
-		b = appendInt(b, u.CacheReadInputTokens)
+		b = jsonenc.AppendInt(b, u.CacheReadInputTokens)
 		b = append(b, `,"output_tokens":`...)
-		b = appendInt(b, u.OutputTokens)
+		b = jsonenc.AppendInt(b, u.OutputTokens)
 	} else {
 		b = append(b, `"output_tokens":0`...)
 	}

@@ -97,14 +97,13 @@
 package gemini
 
 import (
-	"bytes"
 	"crypto/rand"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/ai-gateway/gateway/dataplane/dialect"
+	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"
 	"github.com/ai-gateway/gateway/dataplane/providers"
 )
 
@@ -190,7 +189,7 @@ func errorJSON(e *providers.Error) []byte {
 	if secs, err := strconv.Atoi(strings.TrimSpace(e.RetryAfter)); err == nil && secs >= 0 {
 		body.Details = []detail{{Type: "type.googleapis.com/google.rpc.RetryInfo", RetryDelay: strconv.Itoa(secs) + "s"}}
 	}
-	b, _ := marshal(struct {
+	b, _ := jsonenc.Marshal(struct {
 		Error any `json:"error"`
 	}{body})
 	return b
@@ -232,27 +231,8 @@ func Status(status int) string {
 // responseID derives a Gemini responseId from a unified id, so logs on both
 // sides can be matched; an empty one gets a random id.
 func (in *Ingress) responseID(unifiedID string) string {
-	id := strings.TrimPrefix(unifiedID, "chatcmpl-")
-	clean := make([]byte, 0, len(id))
-	for i := 0; i < len(id) && len(clean) < 64; i++ {
-		c := id[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' {
-			clean = append(clean, c)
-		}
+	if id := dialect.CleanID(unifiedID, ""); id != "" {
+		return id
 	}
-	if len(clean) == 0 {
-		return in.newID()
-	}
-	return string(clean)
-}
-
-// marshal encodes v without HTML escaping, as Google's API does.
-func marshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return in.newID()
 }

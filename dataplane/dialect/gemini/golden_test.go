@@ -1,10 +1,8 @@
 package gemini
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,10 +10,11 @@ import (
 	"testing"
 
 	"github.com/ai-gateway/gateway/dataplane/dialect"
+	"github.com/ai-gateway/gateway/dataplane/dialect/dialecttest"
+	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"
 	"github.com/ai-gateway/gateway/dataplane/providers"
+	"github.com/ai-gateway/gateway/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
 // testIngress returns an Ingress whose generated ids are a counter.
 func testIngress() *Ingress {
@@ -26,53 +25,10 @@ func testIngress() *Ingress {
 	}}
 }
 
-func readFile(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// golden compares got with the file, or rewrites it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(name, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(want, got) {
-		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
-
-func indent(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := json.Indent(&buf, b, "", "  "); err != nil {
-		t.Fatalf("invalid JSON %s: %v", b, err)
-	}
-	buf.WriteByte('\n')
-	return buf.Bytes()
-}
-
+// cases lists the golden inputs testdata/<dir>/*<suffix>, as bases.
 func cases(t *testing.T, dir, suffix string) []string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", dir, "*"+suffix))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden inputs in testdata/%s: %v", dir, err)
-	}
-	for i, f := range files {
-		files[i] = strings.TrimSuffix(f, suffix)
-	}
-	return files
+	return golden.Cases(t, filepath.Join("testdata", dir, "*"+suffix), suffix)
 }
 
 // params derives the route from a case's name, "<method>.<case>": the method
@@ -112,7 +68,7 @@ func requestFor(t *testing.T, in *Ingress, base string) *dialect.Request {
 func TestGoldenRequests(t *testing.T) {
 	for _, base := range cases(t, "request", ".gemini.json") {
 		t.Run(filepath.Base(base), func(t *testing.T) {
-			body := readFile(t, base+".gemini.json")
+			body := golden.Read(t, base+".gemini.json")
 			p := params(base)
 			req := parse(t, testIngress(), base, body)
 			f := req.Forward
@@ -126,7 +82,7 @@ func TestGoldenRequests(t *testing.T) {
 			if !req.IncludeUsage {
 				t.Errorf("IncludeUsage not set")
 			}
-			out, err := marshal(struct {
+			out, err := jsonenc.Marshal(struct {
 				Endpoint     string          `json:"endpoint"`
 				Task         providers.Task  `json:"task"`
 				Stream       bool            `json:"stream"`
@@ -139,7 +95,7 @@ func TestGoldenRequests(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, base+".unified.json", indent(t, out))
+			golden.JSON(t, base+".unified.json", out)
 		})
 	}
 }
@@ -156,11 +112,11 @@ func TestGoldenResponses(t *testing.T) {
 	for _, base := range cases(t, "response", ".unified.json") {
 		t.Run(filepath.Base(base), func(t *testing.T) {
 			in := testIngress()
-			out, err := in.Response(requestFor(t, in, base), readFile(t, base+".unified.json"))
+			out, err := in.Response(requestFor(t, in, base), golden.Read(t, base+".unified.json"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, base+".gemini.json", indent(t, out))
+			golden.JSON(t, base+".gemini.json", out)
 		})
 	}
 }
@@ -184,51 +140,17 @@ func TestGoldenStreams(t *testing.T) {
 			} else if enc.ContentType() != "application/json" {
 				t.Fatalf("content type %q", enc.ContentType())
 			}
-			var out bytes.Buffer
-			w := bufio.NewWriter(&out)
-			for _, line := range strings.Split(string(readFile(t, base+".unified.sse")), "\n") {
-				data, ok := strings.CutPrefix(line, "data: ")
-				if !ok {
-					continue
-				}
-				var err error
-				switch {
-				case data == "[DONE]":
-					err = enc.End(w)
-				case strings.HasPrefix(data, `{"error"`):
-					var e struct {
-						Error struct {
-							Message    string `json:"message"`
-							Type       string `json:"type"`
-							Status     int    `json:"status"`
-							RetryAfter string `json:"retry_after"`
-						} `json:"error"`
-					}
-					if err := json.Unmarshal([]byte(data), &e); err != nil {
-						t.Fatal(err)
-					}
-					status := e.Error.Status
-					if status == 0 {
-						status = 500
-					}
-					err = enc.Fail(w, &providers.Error{Status: status, Type: e.Error.Type, Message: e.Error.Message, RetryAfter: e.Error.RetryAfter})
-				default:
-					err = enc.Chunk(w, []byte(data))
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := w.Flush(); err != nil {
+			out, err := dialecttest.Replay(t, enc, golden.Read(t, base+".unified.sse"))
+			if err != nil {
 				t.Fatal(err)
 			}
 			if !req.State.(*State).SSE {
 				var arr []json.RawMessage
-				if err := json.Unmarshal(out.Bytes(), &arr); err != nil {
-					t.Errorf("the JSON-array stream is not a JSON array: %v\n%s", err, out.Bytes())
+				if err := json.Unmarshal(out, &arr); err != nil {
+					t.Errorf("the JSON-array stream is not a JSON array: %v\n%s", err, out)
 				}
 			}
-			golden(t, base+ext, out.Bytes())
+			golden.Compare(t, base+ext, out)
 		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ai-gateway/gateway/dataplane/dialect"
+	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/unified"
 )
@@ -163,7 +164,7 @@ func chat(o object, st *State, reqType string, stream bool) ([]byte, *providers.
 		c.out.Stream = true
 		c.out.StreamOptions = &unified.StreamOptions{IncludeUsage: true}
 	}
-	b, err := marshal(&c.out)
+	b, err := jsonenc.Marshal(&c.out)
 	if err != nil {
 		return nil, &providers.Error{Status: 500, Type: "api_error", Message: "cannot encode the translated request: " + err.Error()}
 	}
@@ -1055,7 +1056,7 @@ func embeddings(o object, st *State, reqType string) ([]byte, *providers.Error) 
 		// taskType and title have no OpenAI counterpart.
 	}
 	st.Inputs = len(out.Input.Texts)
-	b, err := marshal(&out)
+	b, err := jsonenc.Marshal(&out)
 	if err != nil {
 		return nil, &providers.Error{Status: 500, Type: "api_error", Message: "cannot encode the translated request: " + err.Error()}
 	}

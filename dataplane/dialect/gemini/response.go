@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/ai-gateway/gateway/dataplane/dialect"
+	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"
 	"github.com/ai-gateway/gateway/dataplane/unified"
 )
 
@@ -91,20 +92,6 @@ func finishReason(finish string) string {
 	return "OTHER"
 }
 
-// toolArgs turns OpenAI's JSON-encoded arguments into Gemini's args object;
-// arguments that are not a JSON object (a model's broken output) become {}.
-func toolArgs(args string) json.RawMessage {
-	b := bytes.TrimSpace([]byte(args))
-	if len(b) == 0 || b[0] != '{' || !json.Valid(b) {
-		return json.RawMessage("{}")
-	}
-	var buf bytes.Buffer
-	if json.Compact(&buf, b) != nil {
-		return json.RawMessage("{}")
-	}
-	return buf.Bytes()
-}
-
 // Response implements dialect.Ingress.
 func (in *Ingress) Response(req *dialect.Request, body []byte) ([]byte, error) {
 	st := stateOf(req)
@@ -148,11 +135,11 @@ func (in *Ingress) Response(req *dialect.Request, body []byte) ([]byte, error) {
 			}
 		}
 		for _, tc := range m.ToolCalls {
-			cand.Content.Parts = append(cand.Content.Parts, outPart{FunctionCall: &functionCall{Name: tc.Function.Name, Args: toolArgs(tc.Function.Arguments)}})
+			cand.Content.Parts = append(cand.Content.Parts, outPart{FunctionCall: &functionCall{Name: tc.Function.Name, Args: dialect.ToolArgs(tc.Function.Arguments)}})
 		}
 		out.Candidates = append(out.Candidates, cand)
 	}
-	return marshal(out)
+	return jsonenc.Marshal(out)
 }
 
 // embeddingsResponse renders {"embedding":{"values"}} (embedContent) or

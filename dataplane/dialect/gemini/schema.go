@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"
 	"github.com/ai-gateway/gateway/dataplane/providers"
 )
 
@@ -40,7 +41,7 @@ func (o orderedObject) MarshalJSON() ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		k, err := marshal(m.key)
+		k, err := jsonenc.Marshal(m.key)
 		if err != nil {
 			return nil, err
 		}
@@ -140,7 +141,7 @@ func convertSchemaDepth(raw json.RawMessage, field string, depth int) (json.RawM
 			if name == "TYPE_UNSPECIFIED" {
 				continue
 			}
-			typ, _ = marshal(strings.ToLower(name))
+			typ, _ = jsonenc.Marshal(strings.ToLower(name))
 			typAt = len(out)
 			out = append(out, member{"type", typ})
 		case "nullable":
@@ -199,10 +200,10 @@ func convertSchemaDepth(raw json.RawMessage, field string, depth int) (json.RawM
 					return nil, perr
 				}
 			}
-			b, _ := marshal(list)
+			b, _ := jsonenc.Marshal(list)
 			out = append(out, member{"anyOf", b})
 		case "example":
-			b, _ := marshal([]json.RawMessage{v})
+			b, _ := jsonenc.Marshal([]json.RawMessage{v})
 			out = append(out, member{"examples", b})
 		default:
 			if schemaInts[key] && !absent(v) {
@@ -210,7 +211,7 @@ func convertSchemaDepth(raw json.RawMessage, field string, depth int) (json.RawM
 				if perr != nil {
 					return nil, perr
 				}
-				b, _ := marshal(n)
+				b, _ := jsonenc.Marshal(n)
 				v = b
 			}
 			out = append(out, member{key, v})

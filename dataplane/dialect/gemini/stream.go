@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/ai-gateway/gateway/dataplane/dialect"
+	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/sse"
 	"github.com/ai-gateway/gateway/dataplane/unified"
@@ -134,7 +135,7 @@ func (s *stream) Chunk(w *bufio.Writer, chunk []byte) error {
 	if len(cands) == 0 {
 		return nil
 	}
-	b, err := marshal(generateContentResponse{Candidates: cands, ModelVersion: s.st.Endpoint, ResponseID: id})
+	b, err := jsonenc.Marshal(generateContentResponse{Candidates: cands, ModelVersion: s.st.Endpoint, ResponseID: id})
 	if err != nil {
 		return nil
 	}
@@ -196,7 +197,7 @@ func (s *stream) End(w *bufio.Writer) error {
 		cand := candidate{Content: content{Role: "model"}, Index: idx, FinishReason: finishReason(s.finish[idx])}
 		for _, key := range s.order {
 			if t := s.tools[key]; key.choice == idx {
-				cand.Content.Parts = append(cand.Content.Parts, outPart{FunctionCall: &functionCall{Name: t.name, Args: toolArgs(string(t.args))}})
+				cand.Content.Parts = append(cand.Content.Parts, outPart{FunctionCall: &functionCall{Name: t.name, Args: dialect.ToolArgs(string(t.args))}})
 			}
 		}
 		if len(cand.Content.Parts) == 0 {
@@ -206,7 +207,7 @@ func (s *stream) End(w *bufio.Writer) error {
 		}
 		out.Candidates = append(out.Candidates, cand)
 	}
-	b, err := marshal(out)
+	b, err := jsonenc.Marshal(out)
 	if err != nil {
 		return err
 	}

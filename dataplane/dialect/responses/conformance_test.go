@@ -1,12 +1,9 @@
 package responses_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"reflect"
 	"strings"
@@ -17,9 +14,10 @@ import (
 	"github.com/openai/openai-go/v3/packages/ssestream"
 	sdkresp "github.com/openai/openai-go/v3/responses"
 
+	"github.com/ai-gateway/gateway/dataplane/dialect/dialecttest"
 	"github.com/ai-gateway/gateway/dataplane/dialect/responses"
 	"github.com/ai-gateway/gateway/dataplane/gateway"
-	"github.com/ai-gateway/gateway/dataplane/metrics"
+	"github.com/ai-gateway/gateway/dataplane/gateway/gatewaytest"
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/providers/builtin"
 	"github.com/ai-gateway/gateway/dataplane/providers/openai/openaitest"
@@ -45,38 +43,24 @@ func newDataPlane(t *testing.T) *dataPlane {
 	t.Helper()
 	up := openaitest.NewWithResponses(upstreamKey)
 	t.Cleanup(up.Close)
-	idx, err := state.New(builtin.Registry().Adapter)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ep := func(name, model, cred string) *state.Endpoint {
-		return &state.Endpoint{Name: name, Task: providers.TaskChat,
-			Targets: []state.Target{{Model: model, Credential: cred, Weight: 1}}}
-	}
-	creds := []*providers.Credential{
-		{Name: "native", Provider: "openai", BaseURL: up.BaseURL(), Secret: upstreamKey},
-		{Name: "compat", Provider: "openai-compatible", BaseURL: up.BaseURL(), Secret: upstreamKey},
-	}
-	if _, err := idx.Replace([]*state.Endpoint{
-		ep("gpt-native", "gpt-real", "native"),
-		ep("native-limited", "fail-429", "native"),
-		ep("gpt-chat", "gpt-4o-mini", "compat"),
-		ep("agent", openaitest.ToolsModel, "compat"),
-		ep("limited", "fail-429", "compat"),
-		ep("broken-stream", "error-stream", "compat"),
-	}, creds); err != nil {
-		t.Fatal(err)
-	}
-	srv := gateway.New(gateway.Options{Index: idx, Metrics: metrics.New(),
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Dialects: gateway.Dialects{Responses: responses.New()}})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
-	return &dataPlane{url: "http://" + ln.Addr().String(), upstream: up}
+	ep := gatewaytest.Endpoint
+	gw := gatewaytest.Start(t, gatewaytest.Config{
+		Registry: builtin.Registry(),
+		Credentials: []*providers.Credential{
+			{Name: "native", Provider: "openai", BaseURL: up.BaseURL(), Secret: upstreamKey},
+			{Name: "compat", Provider: "openai-compatible", BaseURL: up.BaseURL(), Secret: upstreamKey},
+		},
+		Endpoints: []*state.Endpoint{
+			ep("gpt-native", providers.TaskChat, "gpt-real", "native"),
+			ep("native-limited", providers.TaskChat, "fail-429", "native"),
+			ep("gpt-chat", providers.TaskChat, "gpt-4o-mini", "compat"),
+			ep("agent", providers.TaskChat, openaitest.ToolsModel, "compat"),
+			ep("limited", providers.TaskChat, "fail-429", "compat"),
+			ep("broken-stream", providers.TaskChat, "error-stream", "compat"),
+		},
+		Dialects: gateway.Dialects{Responses: responses.New()},
+	})
+	return &dataPlane{url: gw.URL, upstream: up}
 }
 
 // client is the official SDK pointed at the gateway by base URL alone.
@@ -88,19 +72,7 @@ func (d *dataPlane) client() openai.Client {
 // the client's.
 func checkCredentials(t *testing.T, h http.Header) {
 	t.Helper()
-	if h == nil {
-		t.Fatal("the upstream saw no request")
-	}
-	if got := h.Get("Authorization"); got != "Bearer "+upstreamKey {
-		t.Errorf("upstream Authorization = %q, want the server-side key", got)
-	}
-	for k, vs := range h {
-		for _, v := range vs {
-			if strings.Contains(v, clientKey) {
-				t.Errorf("the client's key reached the upstream in %s", k)
-			}
-		}
-	}
+	dialecttest.CheckCredentials(t, h, upstreamKey, clientKey)
 }
 
 // streamed is what a client makes of a Responses stream.

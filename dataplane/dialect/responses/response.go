@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/ai-gateway/gateway/dataplane/dialect"
+	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"
 	"github.com/ai-gateway/gateway/dataplane/unified"
 )
 
@@ -181,20 +182,20 @@ func (it *outItem) MarshalJSON() ([]byte, error) {
 
 func appendItem(b []byte, it *outItem) []byte {
 	b = append(b, `{"id":`...)
-	b = appendString(b, it.id)
+	b = jsonenc.AppendString(b, it.id)
 	if it.kind == kindFunctionCall {
 		b = append(b, `,"type":"function_call","status":`...)
-		b = appendString(b, it.status)
+		b = jsonenc.AppendString(b, it.status)
 		b = append(b, `,"arguments":`...)
-		b = appendString(b, it.args)
+		b = jsonenc.AppendString(b, it.args)
 		b = append(b, `,"call_id":`...)
-		b = appendString(b, it.callID)
+		b = jsonenc.AppendString(b, it.callID)
 		b = append(b, `,"name":`...)
-		b = appendString(b, it.name)
+		b = jsonenc.AppendString(b, it.name)
 		return append(b, '}')
 	}
 	b = append(b, `,"type":"message","status":`...)
-	b = appendString(b, it.status)
+	b = jsonenc.AppendString(b, it.status)
 	b = append(b, `,"content":[`...)
 	for i, p := range it.parts {
 		if i > 0 {
@@ -208,11 +209,11 @@ func appendItem(b []byte, it *outItem) []byte {
 func appendPart(b []byte, kind int, text string) []byte {
 	if kind == kindRefusal {
 		b = append(b, `{"type":"refusal","refusal":`...)
-		b = appendString(b, text)
+		b = jsonenc.AppendString(b, text)
 		return append(b, '}')
 	}
 	b = append(b, `{"type":"output_text","annotations":[],"logprobs":[],"text":`...)
-	b = appendString(b, text)
+	b = jsonenc.AppendString(b, text)
 	return append(b, '}')
 }
 
@@ -228,15 +229,9 @@ func (in *Ingress) Response(req *dialect.Request, body []byte) ([]byte, error) {
 	if err := json.Unmarshal(body, &r); err != nil {
 		return nil, fmt.Errorf("the answer is not a chat completion: %w", err)
 	}
-	if len(r.Choices) == 0 {
+	ch, ok := r.FirstChoice()
+	if !ok {
 		return nil, errors.New("the answer has no choices")
-	}
-	ch := r.Choices[0]
-	for _, c := range r.Choices {
-		if c.Index == 0 {
-			ch = c
-			break
-		}
 	}
 	created := r.Created
 	if created <= 0 {
@@ -271,5 +266,5 @@ func (in *Ingress) Response(req *dialect.Request, body []byte) ([]byte, error) {
 		resp.Output[len(resp.Output)-1].status = statusIncomplete
 	}
 	resp.Usage = usageOf(r.Usage)
-	return marshal(resp)
+	return jsonenc.Marshal(resp)
 }

@@ -69,7 +69,6 @@
 package responses
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/json"
 	"net/http"
@@ -77,6 +76,7 @@ import (
 	"time"
 
 	"github.com/ai-gateway/gateway/dataplane/dialect"
+	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"
 	"github.com/ai-gateway/gateway/dataplane/providers"
 )
 
@@ -186,9 +186,9 @@ func errorJSON(e *providers.Error) []byte {
 	}
 	b := make([]byte, 0, 80+len(msg))
 	b = append(b, `{"error":{"message":`...)
-	b = appendString(b, msg)
+	b = jsonenc.AppendString(b, msg)
 	b = append(b, `,"type":`...)
-	b = appendString(b, typ)
+	b = jsonenc.AppendString(b, typ)
 	b = append(b, `,"param":`...)
 	b = appendNullable(b, e.Param)
 	b = append(b, `,"code":`...)
@@ -200,7 +200,7 @@ func appendNullable(b []byte, s string) []byte {
 	if s == "" {
 		return append(b, "null"...)
 	}
-	return appendString(b, s)
+	return jsonenc.AppendString(b, s)
 }
 
 func randomID(prefix string) string { return prefix + strings.ToLower(rand.Text()) }
@@ -208,28 +208,8 @@ func randomID(prefix string) string { return prefix + strings.ToLower(rand.Text(
 // responseID derives a Responses id from a unified one, so logs on both
 // sides can be matched; an empty one gets a random id.
 func (in *Ingress) responseID(unifiedID string) string {
-	id := strings.TrimPrefix(unifiedID, "chatcmpl-")
-	id = strings.TrimPrefix(id, "resp_")
-	clean := make([]byte, 0, len(id))
-	for i := 0; i < len(id) && len(clean) < 64; i++ {
-		c := id[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' {
-			clean = append(clean, c)
-		}
+	if id := dialect.CleanID(unifiedID, "resp_"); id != "" {
+		return "resp_" + id
 	}
-	if len(clean) == 0 {
-		return in.newID("resp_")
-	}
-	return "resp_" + string(clean)
-}
-
-// marshal encodes v without HTML escaping, as OpenAI's API does.
-func marshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return in.newID("resp_")
 }

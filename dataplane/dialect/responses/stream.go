@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ai-gateway/gateway/dataplane/dialect"
+	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/sse"
 	"github.com/ai-gateway/gateway/dataplane/unified"
@@ -70,9 +71,9 @@ func (s *stream) ContentType() string { return "text/event-stream" }
 // by fields, which are the event's other members, each with a leading comma.
 func (s *stream) event(w *bufio.Writer, name string, fields []byte) error {
 	b := append(s.buf[:0], `{"type":`...)
-	b = appendString(b, name)
+	b = jsonenc.AppendString(b, name)
 	b = append(b, `,"sequence_number":`...)
-	b = appendInt(b, s.seq)
+	b = jsonenc.AppendInt(b, s.seq)
 	b = append(b, fields...)
 	b = append(b, '}')
 	s.buf = b
@@ -154,7 +155,7 @@ func (s *stream) start(w *bufio.Writer, unifiedID string, created int64) error {
 
 // responseEvent writes an event carrying the whole response.
 func (s *stream) responseEvent(w *bufio.Writer, name string) error {
-	body, err := marshal(s.resp)
+	body, err := jsonenc.Marshal(s.resp)
 	if err != nil {
 		return err
 	}
@@ -169,7 +170,7 @@ func (s *stream) addItem(w *bufio.Writer, it *streamItem) error {
 	s.items = append(s.items, it)
 	s.cur = it
 	it.status = statusInProgress
-	fields := append([]byte(`,"output_index":`), appendInt(nil, int64(it.index))...)
+	fields := append([]byte(`,"output_index":`), jsonenc.AppendInt(nil, int64(it.index))...)
 	fields = append(fields, `,"item":`...)
 	fields = appendItem(fields, &it.outItem)
 	return s.event(w, "response.output_item.added", fields)
@@ -177,12 +178,12 @@ func (s *stream) addItem(w *bufio.Writer, it *streamItem) error {
 
 // itemFields starts the fields of an event about a part of item it.
 func itemFields(it *streamItem, withContent bool) []byte {
-	b := append([]byte(`,"item_id":`), appendString(nil, it.id)...)
+	b := append([]byte(`,"item_id":`), jsonenc.AppendString(nil, it.id)...)
 	b = append(b, `,"output_index":`...)
-	b = appendInt(b, int64(it.index))
+	b = jsonenc.AppendInt(b, int64(it.index))
 	if withContent {
 		b = append(b, `,"content_index":`...)
-		b = appendInt(b, int64(len(it.parts)-1))
+		b = jsonenc.AppendInt(b, int64(len(it.parts)-1))
 	}
 	return b
 }
@@ -214,7 +215,7 @@ func (s *stream) text(w *bufio.Writer, kind int, delta string) error {
 	}
 	it.text.WriteString(delta)
 	fields := append(itemFields(it, true), `,"delta":`...)
-	fields = appendString(fields, delta)
+	fields = jsonenc.AppendString(fields, delta)
 	if kind == kindRefusal {
 		return s.event(w, "response.refusal.delta", fields)
 	}
@@ -234,13 +235,13 @@ func (s *stream) closePart(w *bufio.Writer, it *streamItem) error {
 	fields := itemFields(it, true)
 	if p.kind == kindRefusal {
 		fields = append(fields, `,"refusal":`...)
-		fields = appendString(fields, p.text)
+		fields = jsonenc.AppendString(fields, p.text)
 		if err := s.event(w, "response.refusal.done", fields); err != nil {
 			return err
 		}
 	} else {
 		fields = append(fields, `,"text":`...)
-		fields = appendString(fields, p.text)
+		fields = jsonenc.AppendString(fields, p.text)
 		fields = append(fields, `,"logprobs":[]`...)
 		if err := s.event(w, "response.output_text.done", fields); err != nil {
 			return err
@@ -265,13 +266,13 @@ func (s *stream) closeCur(w *bufio.Writer, status string) error {
 	} else {
 		it.args = it.argb.String()
 		fields := append(itemFields(it, false), `,"arguments":`...)
-		fields = appendString(fields, it.args)
+		fields = jsonenc.AppendString(fields, it.args)
 		if err := s.event(w, "response.function_call_arguments.done", fields); err != nil {
 			return err
 		}
 	}
 	it.status, it.done = status, true
-	fields := append([]byte(`,"output_index":`), appendInt(nil, int64(it.index))...)
+	fields := append([]byte(`,"output_index":`), jsonenc.AppendInt(nil, int64(it.index))...)
 	fields = append(fields, `,"item":`...)
 	fields = appendItem(fields, &it.outItem)
 	return s.event(w, "response.output_item.done", fields)
@@ -347,7 +348,7 @@ func (s *stream) argsDelta(w *bufio.Writer, t *streamItem, args string) error {
 		return nil
 	}
 	fields := append(itemFields(t, false), `,"delta":`...)
-	fields = appendString(fields, args)
+	fields = jsonenc.AppendString(fields, args)
 	return s.event(w, "response.function_call_arguments.delta", fields)
 }
 
@@ -432,9 +433,9 @@ func (s *stream) fail(w *bufio.Writer, e *providers.Error) error {
 	if code == "" {
 		code = failedCode(e.Status)
 	}
-	fields := append([]byte(`,"code":`), appendString(nil, code)...)
+	fields := append([]byte(`,"code":`), jsonenc.AppendString(nil, code)...)
 	fields = append(fields, `,"message":`...)
-	fields = appendString(fields, msg)
+	fields = jsonenc.AppendString(fields, msg)
 	fields = append(fields, `,"param":`...)
 	fields = appendNullable(fields, e.Param)
 	if err := s.event(w, "error", fields); err != nil {

@@ -17,10 +17,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
-	"net"
-	"os"
 	"strings"
 	"time"
 
@@ -28,6 +25,7 @@ import (
 
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/providers/openai"
+	"github.com/ai-gateway/gateway/dataplane/providers/upstream"
 )
 
 // APIVersion is sent as the anthropic-version header (the value Anthropic's
@@ -119,23 +117,17 @@ func (a *Adapter) Send(ctx context.Context, cred *providers.Credential, call *pr
 	}
 	req.SetBodyRaw(body)
 
-	resp := fasthttp.AcquireResponse()
-	if err := a.client.DoDeadline(req, resp, providers.Deadline(ctx)); err != nil {
-		fasthttp.ReleaseResponse(resp)
-		return nil, providers.TransportError(Info.ID, err, isTimeout(err))
-	}
-	if status := resp.StatusCode(); status >= 300 {
-		e := UpstreamError(status, readAll(resp), peekHeader(resp, "Retry-After"))
-		fasthttp.ReleaseResponse(resp)
-		return nil, e
+	resp, err := a.do(ctx, req)
+	if err != nil {
+		return nil, err
 	}
 	var header map[string]string
-	if id := peekHeader(resp, "Request-Id"); id != "" {
+	if id := upstream.Header(resp, "Request-Id"); id != "" {
 		header = map[string]string{"X-Upstream-Request-Id": id}
 	}
 	created := a.now().Unix()
 	if !call.Stream {
-		raw := readAll(resp)
+		raw := upstream.ReadAll(resp)
 		out, _, err := translateResponse(raw, info, call.Model, created)
 		fasthttp.ReleaseResponse(resp)
 		if err != nil {
@@ -153,29 +145,9 @@ func (a *Adapter) Send(ctx context.Context, cred *providers.Credential, call *pr
 	return &providers.Result{Stream: s, Header: header}, nil
 }
 
-// peekHeader finds a response header whatever its case: the shared client
-// keeps header names as received, and Anthropic sends them in lower case.
-func peekHeader(resp *fasthttp.Response, name string) string {
-	for k, v := range resp.Header.All() {
-		if strings.EqualFold(string(k), name) {
-			return string(v)
-		}
-	}
-	return ""
-}
-
-func readAll(resp *fasthttp.Response) []byte {
-	if s := resp.BodyStream(); s != nil {
-		var buf bytes.Buffer
-		_, _ = buf.ReadFrom(s)
-		_ = resp.CloseBodyStream()
-		return buf.Bytes()
-	}
-	return resp.Body()
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, os.ErrDeadlineExceeded) ||
-		errors.Is(err, fasthttp.ErrDialTimeout) || (errors.As(err, &ne) && ne.Timeout())
+// do sends req (see upstream.Do) and reads an error answer as Anthropic's.
+func (a *Adapter) do(ctx context.Context, req *fasthttp.Request) (*fasthttp.Response, error) {
+	return upstream.Do(ctx, a.client, req, Info.ID, func(status int, resp *fasthttp.Response) *providers.Error {
+		return UpstreamError(status, upstream.ReadAll(resp), upstream.Header(resp, "Retry-After"))
+	})
 }

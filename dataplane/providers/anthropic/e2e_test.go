@@ -3,9 +3,6 @@ package anthropic_test
 import (
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -15,8 +12,7 @@ import (
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/shared"
 
-	"github.com/ai-gateway/gateway/dataplane/gateway"
-	"github.com/ai-gateway/gateway/dataplane/metrics"
+	"github.com/ai-gateway/gateway/dataplane/gateway/gatewaytest"
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/providers/anthropic"
 	"github.com/ai-gateway/gateway/dataplane/providers/anthropic/anthropictest"
@@ -37,45 +33,29 @@ func newE2E(t *testing.T) *e2e {
 	t.Helper()
 	up := anthropictest.New(upstreamKey)
 	t.Cleanup(up.Close)
-	reg := providers.NewRegistry()
-	reg.Register(anthropic.Info, anthropic.New(anthropic.Options{}))
-	idx, err := state.New(reg.Adapter)
-	if err != nil {
-		t.Fatal(err)
-	}
-	creds := []*providers.Credential{
-		{Name: "claude", Provider: "anthropic", BaseURL: up.BaseURL(), Secret: upstreamKey,
-			Headers: map[string]string{"anthropic-beta": "fake-beta-2025-01-01"}},
-		{Name: "badkey", Provider: "anthropic", BaseURL: up.BaseURL(), Secret: "wrong"},
-	}
-	ep := func(name, model, cred string, task providers.Task) *state.Endpoint {
-		return &state.Endpoint{Name: name, Task: task, Targets: []state.Target{{Model: model, Credential: cred, Weight: 1}}}
-	}
+	ep := gatewaytest.Endpoint
 	var eps []*state.Endpoint
 	for _, m := range []string{"claude-test", "tool-call", "parallel-tools", "cached", "fail-400", "fail-404", "fail-429",
 		"fail-500", "fail-529", "break-stream", "error-stream"} {
-		eps = append(eps, ep(m, m, "claude", providers.TaskChat))
+		eps = append(eps, ep(m, providers.TaskChat, m, "claude"))
 	}
-	eps = append(eps, ep("unauthorized", "claude-test", "badkey", providers.TaskChat),
-		ep("embed", "claude-test", "claude", providers.TaskEmbeddings))
+	eps = append(eps, ep("unauthorized", providers.TaskChat, "claude-test", "badkey"),
+		ep("embed", providers.TaskEmbeddings, "claude-test", "claude"))
 	for _, m := range []string{"slow", "stall-stream"} {
-		slow := ep(m, m, "claude", providers.TaskChat)
+		slow := ep(m, providers.TaskChat, m, "claude")
 		slow.Timeout = 300 * time.Millisecond
 		eps = append(eps, slow)
 	}
-	if _, err := idx.Replace(eps, creds); err != nil {
-		t.Fatal(err)
-	}
-	srv := gateway.New(gateway.Options{Index: idx, Metrics: metrics.New(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Shutdown(t.Context()) })
-	url := "http://" + ln.Addr().String()
-	client := openai.NewClient(option.WithBaseURL(url+"/gateway/mlflow/v1"), option.WithAPIKey("client-key"), option.WithMaxRetries(0))
-	return &e2e{url: url, client: client, upstream: up}
+	gw := gatewaytest.Start(t, gatewaytest.Config{
+		Providers: []gatewaytest.Provider{{Info: anthropic.Info, Adapter: anthropic.New(anthropic.Options{})}},
+		Credentials: []*providers.Credential{
+			{Name: "claude", Provider: "anthropic", BaseURL: up.BaseURL(), Secret: upstreamKey,
+				Headers: map[string]string{"anthropic-beta": "fake-beta-2025-01-01"}},
+			{Name: "badkey", Provider: "anthropic", BaseURL: up.BaseURL(), Secret: "wrong"},
+		},
+		Endpoints: eps,
+	})
+	return &e2e{url: gw.URL, client: gw.OpenAI(), upstream: up}
 }
 
 func (e *e2e) lastUpstream(t *testing.T) (map[string]any, http.Header) {

@@ -4,10 +4,10 @@ import (
 	"context"
 	"strings"
 
-	"github.com/tidwall/sjson"
 	"github.com/valyala/fasthttp"
 
 	"github.com/ai-gateway/gateway/dataplane/providers"
+	"github.com/ai-gateway/gateway/dataplane/providers/upstream"
 )
 
 var _ providers.Forwarder = (*Adapter)(nil)
@@ -17,12 +17,9 @@ var _ providers.Forwarder = (*Adapter)(nil)
 // anthropic-version the client chose pass through, and the answer streams
 // back as Anthropic sent it.
 func (a *Adapter) Forward(ctx context.Context, cred *providers.Credential, model string, fr *providers.ForwardRequest) (*providers.ForwardResponse, error) {
-	body := fr.Body
-	if fr.ModelField != "" {
-		var err error
-		if body, err = sjson.SetBytes(fr.Body, fr.ModelField, model); err != nil {
-			return nil, &providers.Error{Status: 400, Type: "invalid_request_error", Message: "cannot set the model: " + err.Error()}
-		}
+	body, perr := fr.BodyFor(model)
+	if perr != nil {
+		return nil, perr
 	}
 	base := cred.BaseURL
 	if base == "" {
@@ -49,25 +46,19 @@ func (a *Adapter) Forward(ctx context.Context, cred *providers.Credential, model
 		req.Header.Set("x-api-key", key)
 	}
 	req.SetBodyRaw(body)
-	resp := fasthttp.AcquireResponse()
-	if err := a.client.DoDeadline(req, resp, providers.Deadline(ctx)); err != nil {
-		fasthttp.ReleaseResponse(resp)
-		return nil, providers.TransportError(Info.ID, err, isTimeout(err))
-	}
-	if status := resp.StatusCode(); status >= 300 {
-		e := UpstreamError(status, readAll(resp), peekHeader(resp, "Retry-After"))
-		fasthttp.ReleaseResponse(resp)
-		return nil, e
+	resp, err := a.do(ctx, req)
+	if err != nil {
+		return nil, err
 	}
 	out := &providers.ForwardResponse{Status: resp.StatusCode(), ContentType: string(resp.Header.ContentType()),
 		Close: func() { _ = resp.CloseBodyStream(); fasthttp.ReleaseResponse(resp) }}
-	if id := peekHeader(resp, "Request-Id"); id != "" {
+	if id := upstream.Header(resp, "Request-Id"); id != "" {
 		out.Header = map[string]string{"Request-Id": id}
 	}
 	if s := resp.BodyStream(); s != nil && fr.Stream {
 		out.Stream = s
 		return out, nil
 	}
-	out.Body = readAll(resp)
+	out.Body = upstream.ReadAll(resp)
 	return out, nil
 }

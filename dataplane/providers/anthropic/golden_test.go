@@ -4,21 +4,18 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/tidwall/gjson"
 
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/providers/anthropic/anthropictest"
+	"github.com/ai-gateway/gateway/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden outputs under testdata/")
 
 // Golden cases live in testdata/:
 //
@@ -35,59 +32,16 @@ const (
 	goldenCreated = 1700000000
 )
 
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs (-want +got; go test -update rewrites it):\n%s", path, diff)
-	}
-}
-
-func cases(t *testing.T, pattern, suffix string) map[string]string {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", pattern))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden inputs %s: %v", pattern, err)
-	}
-	out := map[string]string{}
-	for _, f := range files {
-		out[strings.TrimSuffix(filepath.Base(f), suffix)] = f
-	}
-	return out
-}
-
 func callFor(body []byte) *providers.Call {
 	return &providers.Call{Task: providers.TaskChat, Model: goldenModel, Body: body,
 		Stream:       gjson.GetBytes(body, "stream").Bool(),
 		IncludeUsage: gjson.GetBytes(body, "stream_options.include_usage").Bool()}
 }
 
-func indentJSON(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	if err := json.Indent(&out, b, "", "  "); err != nil {
-		t.Fatalf("invalid JSON %s: %v", b, err)
-	}
-	out.WriteByte('\n')
-	return out.Bytes()
-}
-
 func TestGoldenRequests(t *testing.T) {
-	for name, in := range cases(t, "request/*.request.json", ".request.json") {
-		t.Run(name, func(t *testing.T) {
-			body, err := os.ReadFile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
+	for _, base := range golden.Cases(t, "testdata/request/*.request.json", ".request.json") {
+		t.Run(filepath.Base(base), func(t *testing.T) {
+			body := golden.Read(t, base+".request.json")
 			orig := append([]byte(nil), body...)
 			call := callFor(body)
 			req, _, perr := buildRequest(call)
@@ -110,24 +64,22 @@ func TestGoldenRequests(t *testing.T) {
 			if _, msg := anthropictest.Validate(got); msg != "" {
 				t.Errorf("fake Anthropic rejects the translated request: %s", msg)
 			}
-			checkGolden(t, filepath.Join("testdata", "request", name+".anthropic.json"), indentJSON(t, got))
+			golden.JSON(t, base+".anthropic.json", got)
 		})
 	}
 }
 
 func TestGoldenResponses(t *testing.T) {
-	for name, in := range cases(t, "response/*.anthropic.json", ".anthropic.json") {
+	for _, base := range golden.Cases(t, "testdata/response/*.anthropic.json", ".anthropic.json") {
+		name := filepath.Base(base)
 		t.Run(name, func(t *testing.T) {
-			body, err := os.ReadFile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
+			body := golden.Read(t, base+".anthropic.json")
 			info := requestInfo{jsonMode: strings.HasPrefix(name, "json_")}
 			got, _, err := translateResponse(body, info, goldenModel, goldenCreated)
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, filepath.Join("testdata", "response", name+".openai.json"), indentJSON(t, got))
+			golden.JSON(t, base+".openai.json", got)
 		})
 	}
 }
@@ -165,16 +117,17 @@ func relay(in io.Reader, info requestInfo, includeUsage bool) ([]byte, *stream) 
 }
 
 func TestGoldenStreams(t *testing.T) {
-	for name, in := range cases(t, "stream/*.anthropic.sse", ".anthropic.sse") {
+	for _, base := range golden.Cases(t, "testdata/stream/*.anthropic.sse", ".anthropic.sse") {
+		name := filepath.Base(base)
 		t.Run(name, func(t *testing.T) {
-			f, err := os.Open(in)
+			f, err := os.Open(base + ".anthropic.sse")
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer f.Close()
 			info := requestInfo{jsonMode: strings.HasPrefix(name, "json_")}
 			got, _ := relay(f, info, strings.Contains(name, "include_usage"))
-			checkGolden(t, filepath.Join("testdata", "stream", name+".openai.sse"), got)
+			golden.Compare(t, base+".openai.sse", got)
 		})
 	}
 }

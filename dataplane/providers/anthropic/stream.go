@@ -8,6 +8,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/ai-gateway/gateway/dataplane/providers"
+	"github.com/ai-gateway/gateway/dataplane/providers/upstream"
 	"github.com/ai-gateway/gateway/dataplane/sse"
 	"github.com/ai-gateway/gateway/dataplane/unified"
 )
@@ -248,7 +249,7 @@ func (s *stream) Next() ([]byte, error) {
 			s.err = s.t.handle(ev.Name, ev.Data)
 		case errors.Is(err, io.EOF) || errors.Is(err, sse.ErrTruncated) || errors.Is(err, io.ErrUnexpectedEOF):
 			s.err = errTruncated()
-		case isTimeout(err):
+		case upstream.IsTimeout(err):
 			s.err = providers.TransportError(Info.ID, err, true)
 		default:
 			s.err = &providers.Error{Status: 502, Type: "api_error", Code: "stream_error", Retryable: true,
@@ -278,11 +279,5 @@ func (s *stream) Close() error {
 	if s.err == nil && !s.t.done {
 		s.err = errClosed // Next must not touch the released reader
 	}
-	if s.resp == nil {
-		return nil
-	}
-	err := s.resp.CloseBodyStream()
-	fasthttp.ReleaseResponse(s.resp)
-	s.resp = nil
-	return err
+	return upstream.CloseStream(&s.resp)
 }

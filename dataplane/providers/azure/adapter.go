@@ -17,16 +17,13 @@
 package azure
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"net"
-	"os"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/providers/openai"
+	"github.com/ai-gateway/gateway/dataplane/providers/upstream"
 )
 
 // ID is the provider id used in APIKey manifests.
@@ -90,15 +87,11 @@ func (a *Adapter) Send(ctx context.Context, cred *providers.Credential, call *pr
 	}
 	req.SetBodyRaw(body)
 
-	resp := fasthttp.AcquireResponse()
-	if err := a.client.DoDeadline(req, resp, providers.Deadline(ctx)); err != nil {
-		fasthttp.ReleaseResponse(resp)
-		return nil, providers.TransportError(ID, err, isTimeout(err))
-	}
-	if status := resp.StatusCode(); status >= 300 {
-		e := upstreamError(status, readAll(resp), string(resp.Header.Peek("Retry-After")), string(resp.Header.Peek("Retry-After-Ms")))
-		fasthttp.ReleaseResponse(resp)
-		return nil, e
+	resp, err := upstream.Do(ctx, a.client, req, ID, func(status int, resp *fasthttp.Response) *providers.Error {
+		return upstreamError(status, upstream.ReadAll(resp), string(resp.Header.Peek("Retry-After")), string(resp.Header.Peek("Retry-After-Ms")))
+	})
+	if err != nil {
+		return nil, err
 	}
 	header := map[string]string(nil)
 	id := resp.Header.Peek("X-Request-Id")
@@ -109,26 +102,10 @@ func (a *Adapter) Send(ctx context.Context, cred *providers.Credential, call *pr
 		header = map[string]string{"X-Upstream-Request-Id": string(id)}
 	}
 	if !call.Stream {
-		b := readAll(resp)
+		b := upstream.ReadAll(resp)
 		res := providers.NewResult(b, func() { fasthttp.ReleaseResponse(resp) })
 		res.Header = header
 		return res, nil
 	}
 	return &providers.Result{Stream: newStream(resp, hideUsage), Header: header}, nil
-}
-
-func readAll(resp *fasthttp.Response) []byte {
-	if s := resp.BodyStream(); s != nil {
-		var buf bytes.Buffer
-		_, _ = buf.ReadFrom(s)
-		_ = resp.CloseBodyStream()
-		return buf.Bytes()
-	}
-	return resp.Body()
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, os.ErrDeadlineExceeded) ||
-		errors.Is(err, fasthttp.ErrDialTimeout) || (errors.As(err, &ne) && ne.Timeout())
 }

@@ -1,19 +1,13 @@
 package azure_test
 
 import (
-	"context"
 	"errors"
-	"io"
-	"log/slog"
-	"net"
 	"testing"
 
 	"github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/shared"
 
-	"github.com/ai-gateway/gateway/dataplane/gateway"
-	"github.com/ai-gateway/gateway/dataplane/metrics"
+	"github.com/ai-gateway/gateway/dataplane/gateway/gatewaytest"
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/providers/azure"
 	"github.com/ai-gateway/gateway/dataplane/providers/azure/azuretest"
@@ -28,44 +22,27 @@ func newGateway(t *testing.T) (openai.Client, *azuretest.Server) {
 	t.Helper()
 	up := azuretest.New(key)
 	t.Cleanup(up.Close)
-	reg := providers.NewRegistry()
-	reg.Register(azure.Info, azure.New(azure.Options{}))
-	idx, err := state.New(reg.Adapter)
-	if err != nil {
-		t.Fatal(err)
-	}
-	creds := []*providers.Credential{
-		{Name: "classic", Provider: azure.ID, BaseURL: up.BaseURL(), Secret: key},
-		{Name: "v1", Provider: azure.ID, BaseURL: up.V1BaseURL(), Secret: key},
-		{Name: "wrong-key", Provider: azure.ID, BaseURL: up.BaseURL(), Secret: "nope"},
-	}
-	ep := func(name string, task providers.Task, model, cred string) *state.Endpoint {
-		return &state.Endpoint{Name: name, Task: task, Targets: []state.Target{{Model: model, Credential: cred, Weight: 1}}}
-	}
-	eps := []*state.Endpoint{
-		ep("chat", providers.TaskChat, "gpt4o", "classic"),
-		ep("chat-v1", providers.TaskChat, "gpt4o", "v1"),
-		ep("tools", providers.TaskChat, "tools", "classic"),
-		ep("emb", providers.TaskEmbeddings, "emb", "classic"),
-		ep("missing", providers.TaskChat, "missing-deployment", "classic"),
-		ep("throttled", providers.TaskChat, "fail-429", "v1"),
-		ep("filtered", providers.TaskChat, "content-filter", "classic"),
-		ep("unauthorized", providers.TaskChat, "gpt4o", "wrong-key"),
-		ep("broken", providers.TaskChat, "error-stream", "classic"),
-	}
-	if _, err := idx.Replace(eps, creds); err != nil {
-		t.Fatal(err)
-	}
-	srv := gateway.New(gateway.Options{Index: idx, Metrics: metrics.New(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
-	c := openai.NewClient(option.WithBaseURL("http://"+ln.Addr().String()+"/gateway/mlflow/v1"),
-		option.WithAPIKey("gateway-key"), option.WithMaxRetries(0))
-	return c, up
+	ep := gatewaytest.Endpoint
+	gw := gatewaytest.Start(t, gatewaytest.Config{
+		Providers: []gatewaytest.Provider{{Info: azure.Info, Adapter: azure.New(azure.Options{})}},
+		Credentials: []*providers.Credential{
+			{Name: "classic", Provider: azure.ID, BaseURL: up.BaseURL(), Secret: key},
+			{Name: "v1", Provider: azure.ID, BaseURL: up.V1BaseURL(), Secret: key},
+			{Name: "wrong-key", Provider: azure.ID, BaseURL: up.BaseURL(), Secret: "nope"},
+		},
+		Endpoints: []*state.Endpoint{
+			ep("chat", providers.TaskChat, "gpt4o", "classic"),
+			ep("chat-v1", providers.TaskChat, "gpt4o", "v1"),
+			ep("tools", providers.TaskChat, "tools", "classic"),
+			ep("emb", providers.TaskEmbeddings, "emb", "classic"),
+			ep("missing", providers.TaskChat, "missing-deployment", "classic"),
+			ep("throttled", providers.TaskChat, "fail-429", "v1"),
+			ep("filtered", providers.TaskChat, "content-filter", "classic"),
+			ep("unauthorized", providers.TaskChat, "gpt4o", "wrong-key"),
+			ep("broken", providers.TaskChat, "error-stream", "classic"),
+		},
+	})
+	return gw.OpenAI(), up
 }
 
 func TestE2EChat(t *testing.T) {

@@ -3,49 +3,18 @@ package azure
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/tidwall/gjson"
 
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/sse"
+	"github.com/ai-gateway/gateway/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden outputs in testdata")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", path, diff)
-	}
-}
-
-func readFile(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // render writes a stream the way the gateway relays it: each payload as a
 // data event, [DONE] at a clean end, an OpenAI error event otherwise.
@@ -90,7 +59,7 @@ func TestRequestGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in := readFile(t, tt.name+".request.json")
+			in := golden.Read(t, "testdata/"+tt.name+".request.json")
 			orig := bytes.Clone(in)
 			call := &providers.Call{Task: tt.task, Model: tt.model, Body: in}
 			if tt.task != providers.TaskEmbeddings {
@@ -108,8 +77,7 @@ func TestRequestGolden(t *testing.T) {
 			if !bytes.Equal(in, orig) {
 				t.Fatal("the client's body was modified")
 			}
-			out, _ := json.MarshalIndent(map[string]any{"url": u, "hideUsage": hide, "body": json.RawMessage(body)}, "", "  ")
-			golden(t, tt.name+".azure.json", append(out, '\n'))
+			golden.JSON(t, "testdata/"+tt.name+".azure.json", map[string]any{"url": u, "hideUsage": hide, "body": json.RawMessage(body)})
 		})
 	}
 }
@@ -128,9 +96,9 @@ func TestStreamGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := &stream{r: sse.NewDataReader(bytes.NewReader(readFile(t, tt.in))), hideUsage: tt.hideUsage}
+			s := &stream{r: sse.NewDataReader(bytes.NewReader(golden.Read(t, "testdata/"+tt.in))), hideUsage: tt.hideUsage}
 			got := render(s)
-			golden(t, tt.name+".openai.sse", got)
+			golden.Compare(t, "testdata/"+tt.name+".openai.sse", got)
 			if strings.Contains(string(got), `"choices":[]`) && tt.hideUsage {
 				t.Error("a chunk without choices reached a client that did not ask for usage")
 			}
@@ -139,7 +107,7 @@ func TestStreamGolden(t *testing.T) {
 }
 
 func TestStreamReportsUsageEvenWhenHidden(t *testing.T) {
-	s := &stream{r: sse.NewDataReader(bytes.NewReader(readFile(t, "text.sse"))), hideUsage: true}
+	s := &stream{r: sse.NewDataReader(bytes.NewReader(golden.Read(t, "testdata/text.sse"))), hideUsage: true}
 	render(s)
 	if u := s.Usage(); u.PromptTokens != 11 || u.CompletionTokens != 2 {
 		t.Fatalf("usage %+v", u)

@@ -7,6 +7,7 @@ import (
 	"github.com/tidwall/sjson"
 
 	"github.com/ai-gateway/gateway/dataplane/providers"
+	"github.com/ai-gateway/gateway/dataplane/providers/openai"
 )
 
 // DefaultAPIVersion is the api-version sent on classic deployment URLs when
@@ -20,17 +21,6 @@ const OptionAPIVersion = "azure.apiVersion"
 
 // v1Suffix marks a base URL of the v1 API.
 const v1Suffix = "/openai/v1"
-
-func taskPath(t providers.Task) string {
-	switch t {
-	case providers.TaskCompletions:
-		return "/completions"
-	case providers.TaskEmbeddings:
-		return "/embeddings"
-	default:
-		return "/chat/completions"
-	}
-}
 
 // IsV1 reports whether a base URL addresses the v1 API rather than classic
 // deployments.
@@ -47,7 +37,7 @@ func requestURL(cred *providers.Credential, call *providers.Call) (string, error
 			Message: "provider " + ID + " needs config.baseURL: https://{resource}.openai.azure.com or https://{resource}.openai.azure.com/openai/v1"}
 	}
 	if IsV1(base) {
-		return base + taskPath(call.Task), nil
+		return base + openai.TaskPath(call.Task), nil
 	}
 	if call.Model == "" {
 		return "", &providers.Error{Status: 400, Type: "invalid_request_error", Code: "missing_deployment",
@@ -58,7 +48,7 @@ func requestURL(cred *providers.Credential, call *providers.Call) (string, error
 		version = DefaultAPIVersion
 	}
 	base = strings.TrimSuffix(base, "/openai")
-	return base + "/openai/deployments/" + url.PathEscape(call.Model) + taskPath(call.Task) +
+	return base + "/openai/deployments/" + url.PathEscape(call.Model) + openai.TaskPath(call.Task) +
 		"?api-version=" + url.QueryEscape(version), nil
 }
 

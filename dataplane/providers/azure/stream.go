@@ -9,6 +9,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/ai-gateway/gateway/dataplane/providers"
+	"github.com/ai-gateway/gateway/dataplane/providers/upstream"
 	"github.com/ai-gateway/gateway/dataplane/sse"
 )
 
@@ -102,7 +103,7 @@ func streamError(err error) error {
 		return &providers.Error{Status: 502, Type: "api_error", Code: "stream_truncated",
 			Message: "upstream closed the stream before it finished"}
 	}
-	if err != io.EOF && isTimeout(err) {
+	if err != io.EOF && upstream.IsTimeout(err) {
 		return providers.TransportError(ID, err, true)
 	}
 	return err
@@ -113,11 +114,5 @@ func (s *stream) Usage() providers.Usage { return s.usage }
 
 // Close implements providers.Stream.
 func (s *stream) Close() error {
-	if s.resp == nil {
-		return nil
-	}
-	err := s.resp.CloseBodyStream()
-	fasthttp.ReleaseResponse(s.resp)
-	s.resp = nil
-	return err
+	return upstream.CloseStream(&s.resp)
 }

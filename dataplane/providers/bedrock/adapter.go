@@ -31,7 +31,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
@@ -42,9 +41,11 @@ import (
 	"github.com/aws/smithy-go/encoding/httpbinding"
 	"github.com/valyala/fasthttp"
 
+	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/providers/media"
 	"github.com/ai-gateway/gateway/dataplane/providers/openai"
+	"github.com/ai-gateway/gateway/dataplane/providers/upstream"
 )
 
 // RegionOption is the Credential.Options key holding the AWS region.
@@ -183,7 +184,7 @@ func (a *Adapter) chat(ctx context.Context, t *target, cred *providers.Credentia
 	if err != nil {
 		return nil, err
 	}
-	body, err := marshalJSON(req)
+	body, err := jsonenc.Marshal(req)
 	if err != nil {
 		return nil, badRequest("", "cannot encode the Bedrock request: %v", err)
 	}
@@ -195,7 +196,7 @@ func (a *Adapter) chat(ctx context.Context, t *target, cred *providers.Credentia
 	if err != nil {
 		return nil, err
 	}
-	reqID := peekHeader(resp, "X-Amzn-Requestid")
+	reqID := upstream.Header(resp, "X-Amzn-Requestid")
 	m := meta{ID: "chatcmpl-" + orRandom(reqID), Model: call.Model, Created: a.now().Unix(), Plan: p}
 	var header map[string]string
 	if reqID != "" {
@@ -249,34 +250,13 @@ func (a *Adapter) do(ctx context.Context, t *target, cred *providers.Credential,
 	if err := t.auth.sign(ctx, a.signer, req, rawURL, headers, body, t.region, a.now()); err != nil {
 		return nil, configError(cred, "cannot sign the request: %v", err)
 	}
-	resp := fasthttp.AcquireResponse()
-	if err := a.client.DoDeadline(req, resp, providers.Deadline(ctx)); err != nil {
-		fasthttp.ReleaseResponse(resp)
-		return nil, providers.TransportError("bedrock", err, isTimeout(err))
-	}
-	if status := resp.StatusCode(); status < 200 || status >= 300 {
-		e := upstreamError(status, peekHeader(resp, "X-Amzn-Errortype"), readAll(resp), peekHeader(resp, "Retry-After"))
-		fasthttp.ReleaseResponse(resp)
-		return nil, e
-	}
-	return resp, nil
+	return upstream.Do(ctx, a.client, req, "bedrock", func(status int, resp *fasthttp.Response) *providers.Error {
+		return upstreamError(status, upstream.Header(resp, "X-Amzn-Errortype"), readAll(resp), upstream.Header(resp, "Retry-After"))
+	})
 }
 
-// peekHeader finds a response header case-insensitively (the shared client
-// keeps header names as received, and AWS spells them x-amzn-RequestId).
-func peekHeader(resp *fasthttp.Response, name string) string {
-	if v := resp.Header.Peek(name); len(v) > 0 {
-		return string(v)
-	}
-	var out string
-	for k, v := range resp.Header.All() {
-		if out == "" && strings.EqualFold(string(k), name) {
-			out = string(v)
-		}
-	}
-	return out
-}
-
+// readAll is upstream.ReadAll with a copy, since the callers release resp
+// as soon as the body is read, and with a 64 MiB bound on a streamed body.
 func readAll(resp *fasthttp.Response) []byte {
 	if s := resp.BodyStream(); s != nil {
 		var buf bytes.Buffer
@@ -295,16 +275,4 @@ func orRandom(id string) string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// marshalJSON encodes v without HTML escaping, so text reaches the model as
-// the client wrote it.
-func marshalJSON(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }

@@ -3,9 +3,6 @@ package bedrock_test
 import (
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -15,8 +12,7 @@ import (
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/shared"
 
-	"github.com/ai-gateway/gateway/dataplane/gateway"
-	"github.com/ai-gateway/gateway/dataplane/metrics"
+	"github.com/ai-gateway/gateway/dataplane/gateway/gatewaytest"
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/providers/bedrock"
 	"github.com/ai-gateway/gateway/dataplane/providers/bedrock/bedrocktest"
@@ -36,12 +32,6 @@ func newE2E(t *testing.T) *e2e {
 	t.Helper()
 	up := bedrocktest.New()
 	t.Cleanup(up.Close)
-	reg := providers.NewRegistry()
-	reg.Register(bedrock.Info, bedrock.New(bedrock.Options{}))
-	idx, err := state.New(reg.Adapter)
-	if err != nil {
-		t.Fatal(err)
-	}
 	region := map[string]string{bedrock.RegionOption: bedrocktest.Region}
 	aws := func(name, secret string) *providers.Credential {
 		return &providers.Credential{Name: name, Provider: "bedrock", BaseURL: up.BaseURL(), Secret: providers.Secret(secret), Options: region}
@@ -53,40 +43,31 @@ func newE2E(t *testing.T) *e2e {
 		aws("badkey", bedrocktest.AccessKeyID+":not-the-secret"),
 		{Name: "noregion", Provider: "bedrock", BaseURL: up.BaseURL(), Secret: bedrocktest.APIKey},
 	}
-	ep := func(name, model, cred string, task providers.Task) *state.Endpoint {
-		return &state.Endpoint{Name: name, Task: task, Targets: []state.Target{{Model: model, Credential: cred, Weight: 1}}}
-	}
+	ep := gatewaytest.Endpoint
 	eps := []*state.Endpoint{
-		ep("claude", claude, "keys", providers.TaskChat),
-		ep("claude-apikey", claude, "apikey", providers.TaskChat),
-		ep("claude-arn", "arn:aws:bedrock:us-east-1:123456789012:inference-profile/"+claude, "keys", providers.TaskChat),
-		ep("unauthorized", claude, "badkey", providers.TaskChat),
-		ep("noregion", claude, "noregion", providers.TaskChat),
-		ep("titan", "amazon.titan-embed-text-v2:0", "keys", providers.TaskEmbeddings),
-		ep("cohere", "cohere.embed-multilingual-v3", "apikey", providers.TaskEmbeddings),
+		ep("claude", providers.TaskChat, claude, "keys"),
+		ep("claude-apikey", providers.TaskChat, claude, "apikey"),
+		ep("claude-arn", providers.TaskChat, "arn:aws:bedrock:us-east-1:123456789012:inference-profile/"+claude, "keys"),
+		ep("unauthorized", providers.TaskChat, claude, "badkey"),
+		ep("noregion", providers.TaskChat, claude, "noregion"),
+		ep("titan", providers.TaskEmbeddings, "amazon.titan-embed-text-v2:0", "keys"),
+		ep("cohere", providers.TaskEmbeddings, "cohere.embed-multilingual-v3", "apikey"),
 	}
 	for _, b := range []string{"tool-call", "parallel-tools", "fail-400", "fail-403", "fail-404", "fail-429", "fail-500", "fail-503",
 		"break-stream", "error-stream", "throttle-stream", "cache"} {
-		eps = append(eps, ep(b, "us.fake."+b+"-v1:0", "keys", providers.TaskChat))
+		eps = append(eps, ep(b, providers.TaskChat, "us.fake."+b+"-v1:0", "keys"))
 	}
 	for _, b := range []string{"slow", "stall-stream"} {
-		slow := ep(b, "fake."+b+"-v1:0", "keys", providers.TaskChat)
+		slow := ep(b, providers.TaskChat, "fake."+b+"-v1:0", "keys")
 		slow.Timeout = 300 * time.Millisecond
 		eps = append(eps, slow)
 	}
-	if _, err := idx.Replace(eps, creds); err != nil {
-		t.Fatal(err)
-	}
-	srv := gateway.New(gateway.Options{Index: idx, Metrics: metrics.New(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Shutdown(t.Context()) })
-	client := openai.NewClient(option.WithBaseURL("http://"+ln.Addr().String()+"/gateway/mlflow/v1"),
-		option.WithAPIKey("client-key"), option.WithMaxRetries(0))
-	return &e2e{client: client, upstream: up}
+	gw := gatewaytest.Start(t, gatewaytest.Config{
+		Providers:   []gatewaytest.Provider{{Info: bedrock.Info, Adapter: bedrock.New(bedrock.Options{})}},
+		Credentials: creds,
+		Endpoints:   eps,
+	})
+	return &e2e{client: gw.OpenAI(), upstream: up}
 }
 
 func user(s string) []openai.ChatCompletionMessageParamUnion {

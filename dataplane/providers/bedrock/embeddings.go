@@ -10,7 +10,9 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"
 	"github.com/ai-gateway/gateway/dataplane/providers"
+	"github.com/ai-gateway/gateway/dataplane/providers/upstream"
 	"github.com/ai-gateway/gateway/dataplane/unified"
 )
 
@@ -94,7 +96,7 @@ func (a *Adapter) embeddings(ctx context.Context, t *target, cred *providers.Cre
 // invoke calls InvokeModel and returns the body and the input token count
 // Bedrock reports in a response header.
 func (a *Adapter) invoke(ctx context.Context, t *target, cred *providers.Credential, model string, body any) ([]byte, int64, error) {
-	b, err := marshalJSON(body)
+	b, err := jsonenc.Marshal(body)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -102,7 +104,7 @@ func (a *Adapter) invoke(ctx context.Context, t *target, cred *providers.Credent
 	if err != nil {
 		return nil, 0, err
 	}
-	n, _ := strconv.ParseInt(peekHeader(resp, "X-Amzn-Bedrock-Input-Token-Count"), 10, 64)
+	n, _ := strconv.ParseInt(upstream.Header(resp, "X-Amzn-Bedrock-Input-Token-Count"), 10, 64)
 	out := readAll(resp)
 	fasthttp.ReleaseResponse(resp)
 	return out, n, nil

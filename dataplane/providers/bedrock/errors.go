@@ -2,13 +2,8 @@ package bedrock
 
 import (
 	"encoding/json"
-	"errors"
-	"net"
-	"os"
 	"strconv"
 	"strings"
-
-	"github.com/valyala/fasthttp"
 
 	"github.com/ai-gateway/gateway/dataplane/providers"
 )
@@ -134,10 +129,4 @@ func streamError(code, msg string) *providers.Error {
 		msg = "Bedrock stream failed with " + code
 	}
 	return newError(status, code, msg, "")
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, os.ErrDeadlineExceeded) ||
-		errors.Is(err, fasthttp.ErrDialTimeout) || (errors.As(err, &ne) && ne.Timeout())
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,14 +15,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
+	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/providers/bedrock/bedrocktest"
 	"github.com/ai-gateway/gateway/dataplane/providers/media"
+	"github.com/ai-gateway/gateway/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden outputs under testdata/")
 
 // tinyPNG is a 1x1 PNG, served for every image URL in the golden cases.
 var tinyPNG, _ = hex.DecodeString("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489" +
@@ -42,54 +39,17 @@ var testFetcher = &media.Fetcher{Client: &http.Client{Transport: imageTransport{
 
 var goldenMeta = meta{ID: "chatcmpl-fake-req-000001", Model: "anthropic.claude-3-5-sonnet-20241022-v2:0", Created: 1700000000}
 
-// golden compares got with the file at path, or rewrites it with -update.
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
-}
-
-func indentJSON(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	if err := json.Indent(&out, b, "", "  "); err != nil {
-		t.Fatalf("invalid JSON %s: %v", b, err)
-	}
-	out.WriteByte('\n')
-	return out.Bytes()
-}
-
+// cases lists the golden inputs testdata/<dir>/*<suffix>, as bases.
 func cases(t *testing.T, dir, suffix string) []string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", dir, "*"+suffix))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden inputs in testdata/%s: %v", dir, err)
-	}
-	for i, f := range files {
-		files[i] = strings.TrimSuffix(f, suffix)
-	}
-	return files
+	return golden.Cases(t, filepath.Join("testdata", dir, "*"+suffix), suffix)
 }
 
 // TestGoldenRequests: OpenAI request in, Converse request out.
 func TestGoldenRequests(t *testing.T) {
 	for _, c := range cases(t, "request", ".request.json") {
 		t.Run(filepath.Base(c), func(t *testing.T) {
-			in, err := os.ReadFile(c + ".request.json")
-			if err != nil {
-				t.Fatal(err)
-			}
+			in := golden.Read(t, c+".request.json")
 			orig := bytes.Clone(in)
 			req, p, err := translateChat(context.Background(), testFetcher, in)
 			if err != nil {
@@ -98,7 +58,7 @@ func TestGoldenRequests(t *testing.T) {
 			if !bytes.Equal(in, orig) {
 				t.Fatal("the translator modified the client body")
 			}
-			out, err := marshalJSON(req)
+			out, err := jsonenc.Marshal(req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -107,10 +67,10 @@ func TestGoldenRequests(t *testing.T) {
 			}
 			// A second translation (a retry) gives the same bytes.
 			again, _, _ := translateChat(context.Background(), testFetcher, in)
-			if b, _ := marshalJSON(again); !bytes.Equal(b, out) {
+			if b, _ := jsonenc.Marshal(again); !bytes.Equal(b, out) {
 				t.Error("translation is not repeatable")
 			}
-			golden(t, c+".bedrock.json", indentJSON(t, out))
+			golden.JSON(t, c+".bedrock.json", out)
 		})
 	}
 }
@@ -119,17 +79,14 @@ func TestGoldenRequests(t *testing.T) {
 func TestGoldenResponses(t *testing.T) {
 	for _, c := range cases(t, "response", ".bedrock.json") {
 		t.Run(filepath.Base(c), func(t *testing.T) {
-			in, err := os.ReadFile(c + ".bedrock.json")
-			if err != nil {
-				t.Fatal(err)
-			}
+			in := golden.Read(t, c+".bedrock.json")
 			m := goldenMeta
 			m.Plan.jsonTool = strings.HasPrefix(filepath.Base(c), "json_")
 			out, err := chatResponse(in, m)
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, c+".openai.json", indentJSON(t, out))
+			golden.JSON(t, c+".openai.json", out)
 		})
 	}
 }
@@ -223,7 +180,7 @@ func TestGoldenStreams(t *testing.T) {
 			m := goldenMeta
 			m.Plan.jsonTool = jsonTool
 			s := newStream(bytes.NewReader(frames), nil, m, includeUsage)
-			golden(t, c+".openai.sse", drain(t, s))
+			golden.Compare(t, c+".openai.sse", drain(t, s))
 		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 
 	"github.com/ai-gateway/gateway/dataplane/providers"
+	"github.com/ai-gateway/gateway/dataplane/providers/upstream"
 	"github.com/ai-gateway/gateway/dataplane/unified"
 )
 
@@ -109,7 +110,7 @@ func (s *stream) readError(err error) error {
 		return truncated("")
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return truncated(" (in the middle of an event)")
-	case isTimeout(err):
+	case upstream.IsTimeout(err):
 		return providers.TransportError("bedrock", err, true)
 	}
 	var pe *providers.Error

@@ -7,10 +7,7 @@ package cohere
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
-	"net"
-	"os"
 	"strings"
 	"time"
 
@@ -18,6 +15,7 @@ import (
 
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/providers/openai"
+	"github.com/ai-gateway/gateway/dataplane/providers/upstream"
 )
 
 // ID is the provider id used in APIKey manifests.
@@ -107,15 +105,11 @@ func (a *Adapter) Send(ctx context.Context, cred *providers.Credential, call *pr
 	}
 	req.SetBodyRaw(body)
 
-	resp := fasthttp.AcquireResponse()
-	if err := a.client.DoDeadline(req, resp, providers.Deadline(ctx)); err != nil {
-		fasthttp.ReleaseResponse(resp)
-		return nil, providers.TransportError(ID, err, isTimeout(err))
-	}
-	if status := resp.StatusCode(); status >= 300 {
-		e := upstreamError(status, readAll(resp), string(resp.Header.Peek("Retry-After")))
-		fasthttp.ReleaseResponse(resp)
-		return nil, e
+	resp, err := upstream.Do(ctx, a.client, req, ID, func(status int, resp *fasthttp.Response) *providers.Error {
+		return upstreamError(status, upstream.ReadAll(resp), string(resp.Header.Peek("Retry-After")))
+	})
+	if err != nil {
+		return nil, err
 	}
 	if call.Stream {
 		var r io.Reader = resp.BodyStream()
@@ -124,7 +118,7 @@ func (a *Adapter) Send(ctx context.Context, cred *providers.Credential, call *pr
 		}
 		return &providers.Result{Stream: newStream(resp, r, t)}, nil
 	}
-	raw := readAll(resp)
+	raw := upstream.ReadAll(resp)
 	var out []byte
 	if call.Task == providers.TaskEmbeddings {
 		out, err = t.embedResponse(raw, format)
@@ -136,20 +130,4 @@ func (a *Adapter) Send(ctx context.Context, cred *providers.Credential, call *pr
 		return nil, err
 	}
 	return &providers.Result{Body: out}, nil
-}
-
-func readAll(resp *fasthttp.Response) []byte {
-	if s := resp.BodyStream(); s != nil {
-		var buf bytes.Buffer
-		_, _ = buf.ReadFrom(s)
-		_ = resp.CloseBodyStream()
-		return buf.Bytes()
-	}
-	return resp.Body()
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, os.ErrDeadlineExceeded) ||
-		errors.Is(err, fasthttp.ErrDialTimeout) || (errors.As(err, &ne) && ne.Timeout())
 }

@@ -1,19 +1,13 @@
 package cohere_test
 
 import (
-	"context"
 	"errors"
-	"io"
-	"log/slog"
-	"net"
 	"testing"
 
 	"github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/shared"
 
-	"github.com/ai-gateway/gateway/dataplane/gateway"
-	"github.com/ai-gateway/gateway/dataplane/metrics"
+	"github.com/ai-gateway/gateway/dataplane/gateway/gatewaytest"
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/providers/cohere"
 	"github.com/ai-gateway/gateway/dataplane/providers/cohere/coheretest"
@@ -28,35 +22,22 @@ func newGateway(t *testing.T) (openai.Client, *coheretest.Server) {
 	t.Helper()
 	up := coheretest.New(key)
 	t.Cleanup(up.Close)
-	reg := providers.NewRegistry()
-	reg.Register(cohere.Info, cohere.New(cohere.Options{}))
-	idx, err := state.New(reg.Adapter)
-	if err != nil {
-		t.Fatal(err)
+	eps := []*state.Endpoint{
+		gatewaytest.Endpoint("unauthorized", providers.TaskChat, "command-a", "wrong-key"),
+		gatewaytest.Endpoint("embed", providers.TaskEmbeddings, "embed-v4.0", "co"),
 	}
-	creds := []*providers.Credential{
-		{Name: "co", Provider: cohere.ID, BaseURL: up.BaseURL(), Secret: key},
-		{Name: "wrong-key", Provider: cohere.ID, BaseURL: up.BaseURL(), Secret: "nope"},
-	}
-	var eps []*state.Endpoint
 	for _, m := range []string{"command-a", "tools", "parallel-tools", "max-tokens", "error-finish", "error-stream", "break-stream", "fail-429", "fail-500"} {
-		eps = append(eps, &state.Endpoint{Name: m, Task: providers.TaskChat, Targets: []state.Target{{Model: m, Credential: "co", Weight: 1}}})
+		eps = append(eps, gatewaytest.Endpoint(m, providers.TaskChat, m, "co"))
 	}
-	eps = append(eps,
-		&state.Endpoint{Name: "unauthorized", Task: providers.TaskChat, Targets: []state.Target{{Model: "command-a", Credential: "wrong-key", Weight: 1}}},
-		&state.Endpoint{Name: "embed", Task: providers.TaskEmbeddings, Targets: []state.Target{{Model: "embed-v4.0", Credential: "co", Weight: 1}}})
-	if _, err := idx.Replace(eps, creds); err != nil {
-		t.Fatal(err)
-	}
-	srv := gateway.New(gateway.Options{Index: idx, Metrics: metrics.New(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
-	return openai.NewClient(option.WithBaseURL("http://"+ln.Addr().String()+"/gateway/mlflow/v1"),
-		option.WithAPIKey("gateway-key"), option.WithMaxRetries(0)), up
+	gw := gatewaytest.Start(t, gatewaytest.Config{
+		Providers: []gatewaytest.Provider{{Info: cohere.Info, Adapter: cohere.New(cohere.Options{})}},
+		Credentials: []*providers.Credential{
+			{Name: "co", Provider: cohere.ID, BaseURL: up.BaseURL(), Secret: key},
+			{Name: "wrong-key", Provider: cohere.ID, BaseURL: up.BaseURL(), Secret: "nope"},
+		},
+		Endpoints: eps,
+	})
+	return gw.OpenAI(), up
 }
 
 func user(s string) []openai.ChatCompletionMessageParamUnion {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"
 	"github.com/ai-gateway/gateway/dataplane/unified"
 )
 
@@ -43,7 +44,7 @@ func (t *translator) embedRequest(body []byte) ([]byte, string, error) {
 		inputType = it.String()
 	}
 	out := embedRequest{Model: t.model, Texts: req.Input.Texts, InputType: inputType, EmbeddingTypes: []string{"float"}, OutputDimension: req.Dimensions}
-	b, err := marshal(out)
+	b, err := jsonenc.Marshal(out)
 	return b, req.EncodingFormat, err
 }
 
@@ -61,5 +62,5 @@ func (t *translator) embedResponse(body []byte, format string) ([]byte, error) {
 	}
 	n := int64(r.Meta.BilledUnits.InputTokens)
 	out.Usage = unified.EmbeddingsUsage{PromptTokens: n, TotalTokens: n}
-	return marshal(out)
+	return jsonenc.Marshal(out)
 }

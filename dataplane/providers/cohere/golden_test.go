@@ -3,7 +3,6 @@ package cohere
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,53 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/tidwall/gjson"
 
 	"github.com/ai-gateway/gateway/dataplane/providers"
+	"github.com/ai-gateway/gateway/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden outputs in testdata")
 
 // fixedNow makes created timestamps reproducible.
 func fixedNow() time.Time { return time.Unix(1700000000, 0) }
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", path, diff)
-	}
-}
-
-func readFile(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func indent(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	if err := json.Indent(&out, b, "", "  "); err != nil {
-		t.Fatalf("%v: %s", err, b)
-	}
-	out.WriteByte('\n')
-	return out.Bytes()
-}
 
 // render writes a stream the way the gateway relays it.
 func render(s providers.Stream) []byte {
@@ -91,7 +51,7 @@ func TestChatRequestGolden(t *testing.T) {
 		}
 		n++
 		t.Run(name, func(t *testing.T) {
-			in := readFile(t, filepath.Base(f))
+			in := golden.Read(t, f)
 			orig := bytes.Clone(in)
 			call := &providers.Call{Task: providers.TaskChat, Model: "command-a-03-2025", Body: in,
 				Stream: gjson.GetBytes(in, "stream").Bool(), IncludeUsage: gjson.GetBytes(in, "stream_options.include_usage").Bool()}
@@ -104,7 +64,7 @@ func TestChatRequestGolden(t *testing.T) {
 			if !bytes.Equal(in, orig) || !bytes.Equal(out, again) {
 				t.Fatal("translation modified its input or is not repeatable")
 			}
-			golden(t, name+".cohere.json", indent(t, out))
+			golden.JSON(t, "testdata/"+name+".cohere.json", out)
 		})
 	}
 	if n < 15 {
@@ -115,23 +75,22 @@ func TestChatRequestGolden(t *testing.T) {
 func TestEmbedRequestGolden(t *testing.T) {
 	for _, name := range []string{"embeddings", "embeddings_query"} {
 		t.Run(name, func(t *testing.T) {
-			call := &providers.Call{Task: providers.TaskEmbeddings, Model: "embed-v4.0", Body: readFile(t, name+".request.json")}
+			call := &providers.Call{Task: providers.TaskEmbeddings, Model: "embed-v4.0", Body: golden.Read(t, "testdata/"+name+".request.json")}
 			out, _, err := newTranslator(call, fixedNow).embedRequest(call.Body)
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name+".cohere.json", indent(t, out))
+			golden.JSON(t, "testdata/"+name+".cohere.json", out)
 		})
 	}
 }
 
 func TestResponseGolden(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "resp_*.cohere.json"))
-	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".cohere.json")
+	for _, base := range golden.Cases(t, "testdata/resp_*.cohere.json", ".cohere.json") {
+		f, name := base+".cohere.json", filepath.Base(base)
 		t.Run(name, func(t *testing.T) {
 			tr := newTranslator(&providers.Call{Model: "command-a-03-2025"}, fixedNow)
-			in := readFile(t, filepath.Base(f))
+			in := golden.Read(t, f)
 			var out []byte
 			var err error
 			if name == "resp_embeddings" {
@@ -139,7 +98,7 @@ func TestResponseGolden(t *testing.T) {
 				if err == nil {
 					var b64 []byte
 					b64, err = tr.embedResponse(in, "base64")
-					golden(t, name+".base64.openai.json", indent(t, b64))
+					golden.JSON(t, "testdata/"+name+".base64.openai.json", b64)
 				}
 			} else {
 				out, err = tr.chatResponse(in)
@@ -147,14 +106,13 @@ func TestResponseGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name+".openai.json", indent(t, out))
+			golden.JSON(t, "testdata/"+name+".openai.json", out)
 		})
 	}
 }
 
 func TestStreamGolden(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.sse"))
-	for _, f := range files {
+	for _, f := range golden.Cases(t, "testdata/*.sse", "") {
 		name := strings.TrimSuffix(filepath.Base(f), ".sse")
 		if strings.HasSuffix(name, ".openai") {
 			continue
@@ -166,8 +124,8 @@ func TestStreamGolden(t *testing.T) {
 			}
 			t.Run(out, func(t *testing.T) {
 				tr := newTranslator(&providers.Call{Model: "command-a-03-2025", Stream: true, IncludeUsage: usage}, fixedNow)
-				s := newStream(nil, bytes.NewReader(readFile(t, filepath.Base(f))), tr)
-				golden(t, out, render(s))
+				s := newStream(nil, bytes.NewReader(golden.Read(t, f)), tr)
+				golden.Compare(t, "testdata/"+out, render(s))
 			})
 		}
 	}

@@ -1,12 +1,12 @@
 package cohere
 
 import (
-	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/unified"
 )
@@ -37,17 +37,6 @@ func badRequest(param, msg string) *providers.Error {
 	return &providers.Error{Status: 400, Type: "invalid_request_error", Param: param, Message: msg}
 }
 
-// marshal encodes without HTML escaping, so prompts keep their <, > and &.
-func marshal(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
-}
-
 // chatRequest turns an OpenAI chat request into Cohere's.
 func (t *translator) chatRequest(body []byte, stream bool) ([]byte, error) {
 	var req unified.ChatRequest
@@ -58,7 +47,7 @@ func (t *translator) chatRequest(body []byte, stream bool) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshal(out)
+	return jsonenc.Marshal(out)
 }
 
 func (t *translator) toCohere(req *unified.ChatRequest, stream bool) (*chatRequest, error) {

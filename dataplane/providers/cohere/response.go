@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/unified"
 )
@@ -113,7 +114,7 @@ func (t *translator) chatResponse(body []byte) ([]byte, error) {
 		Choices: []unified.Choice{{Index: 0, Message: msg, FinishReason: finish}},
 		Usage:   &u,
 	}
-	return marshal(out)
+	return jsonenc.Marshal(out)
 }
 
 // chatID derives the OpenAI id from Cohere's message id.

@@ -8,7 +8,9 @@ import (
 	"github.com/tidwall/gjson"
 	"github.com/valyala/fasthttp"
 
+	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"
 	"github.com/ai-gateway/gateway/dataplane/providers"
+	"github.com/ai-gateway/gateway/dataplane/providers/upstream"
 	"github.com/ai-gateway/gateway/dataplane/sse"
 	"github.com/ai-gateway/gateway/dataplane/unified"
 )
@@ -92,7 +94,7 @@ func (s *stream) readError(err error) error {
 	if err == io.EOF || errors.Is(err, sse.ErrTruncated) {
 		return truncated()
 	}
-	if isTimeout(err) {
+	if upstream.IsTimeout(err) {
 		return providers.TransportError(ID, err, true)
 	}
 	return err
@@ -188,7 +190,7 @@ func (s *stream) end(delta gjson.Result) error {
 	}
 	s.emit(unified.Delta{}, &finish)
 	if s.t.includeUsage {
-		b, _ := marshal(unified.Chunk{ID: chatID(s.id), Object: "chat.completion.chunk", Created: s.created, Model: s.t.model,
+		b, _ := jsonenc.Marshal(unified.Chunk{ID: chatID(s.id), Object: "chat.completion.chunk", Created: s.created, Model: s.t.model,
 			Choices: []unified.ChunkChoice{}, Usage: &usage})
 		s.pending = append(s.pending, b)
 	}
@@ -212,7 +214,7 @@ func (s *stream) emit(d unified.Delta, finish *string) {
 }
 
 func (s *stream) queue(d unified.Delta, finish *string) {
-	b, _ := marshal(unified.Chunk{ID: chatID(s.id), Object: "chat.completion.chunk", Created: s.created, Model: s.t.model,
+	b, _ := jsonenc.Marshal(unified.Chunk{ID: chatID(s.id), Object: "chat.completion.chunk", Created: s.created, Model: s.t.model,
 		Choices: []unified.ChunkChoice{{Index: 0, Delta: d, FinishReason: finish}}})
 	s.pending = append(s.pending, b)
 }
@@ -222,11 +224,5 @@ func (s *stream) Usage() providers.Usage { return s.usage }
 
 // Close implements providers.Stream.
 func (s *stream) Close() error {
-	if s.resp == nil {
-		return nil
-	}
-	err := s.resp.CloseBodyStream()
-	fasthttp.ReleaseResponse(s.resp)
-	s.resp = nil
-	return err
+	return upstream.CloseStream(&s.resp)
 }

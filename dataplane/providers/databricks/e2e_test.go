@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,11 +12,9 @@ import (
 	"testing"
 
 	"github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/shared"
 
-	"github.com/ai-gateway/gateway/dataplane/gateway"
-	"github.com/ai-gateway/gateway/dataplane/metrics"
+	"github.com/ai-gateway/gateway/dataplane/gateway/gatewaytest"
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/providers/databricks"
 	"github.com/ai-gateway/gateway/dataplane/providers/openai/openaitest"
@@ -55,42 +51,28 @@ func newGateway(t *testing.T) *env {
 	e.quirky = httptest.NewServer(http.HandlerFunc(e.serveQuirky))
 	t.Cleanup(e.quirky.Close)
 
-	reg := providers.NewRegistry()
-	reg.Register(databricks.Info, databricks.New(databricks.Options{}))
+	ep := gatewaytest.Endpoint
 	oauth := providers.Info{ID: "databricks-oauth", Tasks: databricks.Info.Tasks, NeedsBaseURL: true}
-	reg.Register(oauth, databricks.New(databricks.Options{TokenSource: e.tokens}))
-	idx, err := state.New(reg.Adapter)
-	if err != nil {
-		t.Fatal(err)
-	}
-	creds := []*providers.Credential{
-		{Name: "ws", Provider: databricks.ID, BaseURL: e.up.URL + "/", Secret: pat},
-		{Name: "quirky", Provider: databricks.ID, BaseURL: e.quirky.URL, Secret: pat},
-		{Name: "oauth", Provider: "databricks-oauth", BaseURL: e.quirky.URL},
-	}
-	ep := func(name string, task providers.Task, model, cred string) *state.Endpoint {
-		return &state.Endpoint{Name: name, Task: task, Targets: []state.Target{{Model: model, Credential: cred, Weight: 1}}}
-	}
-	eps := []*state.Endpoint{
-		ep("chat", providers.TaskChat, "databricks-claude-sonnet-4-5", "ws"),
-		ep("emb", providers.TaskEmbeddings, "databricks-gte-large-en", "ws"),
-		ep("limited", providers.TaskChat, "fail-429", "ws"),
-		ep("tools", providers.TaskChat, "databricks-meta-llama-3-3-70b-instruct", "quirky"),
-		ep("gone", providers.TaskChat, "no-such-endpoint", "quirky"),
-		ep("oauth", providers.TaskChat, "databricks-gpt-oss-120b", "oauth"),
-	}
-	if _, err := idx.Replace(eps, creds); err != nil {
-		t.Fatal(err)
-	}
-	srv := gateway.New(gateway.Options{Index: idx, Metrics: metrics.New(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
-	e.client = openai.NewClient(option.WithBaseURL("http://"+ln.Addr().String()+"/gateway/mlflow/v1"),
-		option.WithAPIKey("gateway-key"), option.WithMaxRetries(0))
+	gw := gatewaytest.Start(t, gatewaytest.Config{
+		Providers: []gatewaytest.Provider{
+			{Info: databricks.Info, Adapter: databricks.New(databricks.Options{})},
+			{Info: oauth, Adapter: databricks.New(databricks.Options{TokenSource: e.tokens})},
+		},
+		Credentials: []*providers.Credential{
+			{Name: "ws", Provider: databricks.ID, BaseURL: e.up.URL + "/", Secret: pat},
+			{Name: "quirky", Provider: databricks.ID, BaseURL: e.quirky.URL, Secret: pat},
+			{Name: "oauth", Provider: "databricks-oauth", BaseURL: e.quirky.URL},
+		},
+		Endpoints: []*state.Endpoint{
+			ep("chat", providers.TaskChat, "databricks-claude-sonnet-4-5", "ws"),
+			ep("emb", providers.TaskEmbeddings, "databricks-gte-large-en", "ws"),
+			ep("limited", providers.TaskChat, "fail-429", "ws"),
+			ep("tools", providers.TaskChat, "databricks-meta-llama-3-3-70b-instruct", "quirky"),
+			ep("gone", providers.TaskChat, "no-such-endpoint", "quirky"),
+			ep("oauth", providers.TaskChat, "databricks-gpt-oss-120b", "oauth"),
+		},
+	})
+	e.client = gw.OpenAI()
 	return e
 }
 

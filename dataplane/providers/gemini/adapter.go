@@ -15,14 +15,10 @@
 package gemini
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -32,6 +28,7 @@ import (
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/providers/media"
 	"github.com/ai-gateway/gateway/dataplane/providers/openai"
+	"github.com/ai-gateway/gateway/dataplane/providers/upstream"
 	"github.com/ai-gateway/gateway/dataplane/unified"
 )
 
@@ -169,7 +166,7 @@ func (a *Adapter) chat(ctx context.Context, cred *providers.Credential, call *pr
 		return &providers.Result{Stream: newResponseStream(resp, newStreamTranslator(call.Model, created, call.IncludeUsage))}, nil
 	}
 	var gresp generateContentResponse
-	err = json.Unmarshal(readAll(resp), &gresp)
+	err = json.Unmarshal(upstream.ReadAll(resp), &gresp)
 	fasthttp.ReleaseResponse(resp)
 	if err != nil {
 		return nil, badResponse("GenerateContentResponse")
@@ -216,20 +213,12 @@ func (a *Adapter) send(ctx context.Context, cred *providers.Credential, model, m
 		req.Header.Set(k, v)
 	}
 	req.SetBodyRaw(body)
-	resp := fasthttp.AcquireResponse()
-	if err := a.client.DoDeadline(req, resp, providers.Deadline(ctx)); err != nil {
-		fasthttp.ReleaseResponse(resp)
-		return nil, providers.TransportError(a.info.ID, err, isTimeout(err))
-	}
-	if status := resp.StatusCode(); status < 200 || status >= 300 {
-		e := upstreamError(status, readAll(resp), string(resp.Header.Peek("Retry-After")))
-		fasthttp.ReleaseResponse(resp)
+	return upstream.Do(ctx, a.client, req, a.info.ID, func(status int, resp *fasthttp.Response) *providers.Error {
 		if status == 401 && a.tokens != nil {
-			a.tokens.forget(secret)
+			a.tokens.forget(secret) // a revoked token: mint a new one next time
 		}
-		return nil, e
-	}
-	return resp, nil
+		return upstreamError(status, upstream.ReadAll(resp), string(resp.Header.Peek("Retry-After")))
+	})
 }
 
 // versionSuffix matches a base URL that already names an API version.
@@ -292,19 +281,3 @@ func (a *Adapter) vertexBase(cred *providers.Credential) (string, error) {
 }
 
 func quote(s string) string { return `"` + s + `"` }
-
-func readAll(resp *fasthttp.Response) []byte {
-	if s := resp.BodyStream(); s != nil {
-		var buf bytes.Buffer
-		_, _ = buf.ReadFrom(s)
-		_ = resp.CloseBodyStream()
-		return buf.Bytes()
-	}
-	return resp.Body()
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, os.ErrDeadlineExceeded) ||
-		errors.Is(err, fasthttp.ErrDialTimeout) || (errors.As(err, &ne) && ne.Timeout())
-}

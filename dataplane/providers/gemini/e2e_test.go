@@ -1,7 +1,6 @@
 package gemini_test
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
@@ -9,21 +8,17 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"math"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/shared"
 	"github.com/tidwall/gjson"
 
-	"github.com/ai-gateway/gateway/dataplane/gateway"
-	"github.com/ai-gateway/gateway/dataplane/metrics"
+	"github.com/ai-gateway/gateway/dataplane/gateway/gatewaytest"
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/providers/gemini"
 	"github.com/ai-gateway/gateway/dataplane/providers/gemini/geminitest"
@@ -36,39 +31,28 @@ const apiKey = "AIza-fake-test-key"
 // env is the real data plane in front of the fake Gemini upstream, driven by
 // the official OpenAI Go SDK.
 type env struct {
-	t      *testing.T
+	gw     *gatewaytest.Env
 	up     *geminitest.Server
-	index  *state.Index
 	creds  []*providers.Credential
 	client openai.Client
-	url    string
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	up := geminitest.New(apiKey)
 	t.Cleanup(up.Close)
-	reg := providers.NewRegistry()
-	reg.Register(gemini.Info, gemini.New(gemini.Options{Images: &media.Fetcher{AllowPrivate: true}})) // the test image server is on loopback
-	reg.Register(gemini.VertexInfo, gemini.NewVertex(gemini.Options{}))
-	idx, err := state.New(reg.Adapter)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := gateway.New(gateway.Options{Index: idx, Metrics: metrics.New(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	gw := gatewaytest.Start(t, gatewaytest.Config{Providers: []gatewaytest.Provider{
+		// The test image server is on loopback.
+		{Info: gemini.Info, Adapter: gemini.New(gemini.Options{Images: &media.Fetcher{AllowPrivate: true}})},
+		{Info: gemini.VertexInfo, Adapter: gemini.NewVertex(gemini.Options{})},
+	}})
 
 	vertexOpts := map[string]string{gemini.OptionProject: "fake-project", gemini.OptionLocation: "us-central1"}
 	rogue, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, up: up, index: idx, url: "http://" + ln.Addr().String()}
+	e := &env{gw: gw, up: up}
 	e.creds = []*providers.Credential{
 		{Name: "studio", Provider: "gemini", BaseURL: up.BaseURL(), Secret: apiKey},
 		{Name: "studio-badkey", Provider: "gemini", BaseURL: up.BaseURL(), Secret: "AIza-wrong"},
@@ -80,17 +64,16 @@ func newEnv(t *testing.T) *env {
 			Secret: providers.Secret(geminitest.ServiceAccountJSON("rogue@fake-project.iam.gserviceaccount.com", rogue, up.TokenURL()))},
 		{Name: "vertex-notjson", Provider: "vertex-ai", BaseURL: up.BaseURL(), Options: vertexOpts, Secret: "AIza-not-a-key"},
 	}
-	e.client = openai.NewClient(option.WithBaseURL(e.url+"/gateway/mlflow/v1/"), option.WithAPIKey("unused"), option.WithMaxRetries(0))
+	e.client = gw.OpenAI()
 	return e
 }
 
 // serve routes endpoint name → (model, credential); names starting with
 // "emb-" serve embeddings.
 func (e *env) serve(routes map[string][2]string, tweak ...func(*state.Endpoint)) {
-	e.t.Helper()
 	var eps []*state.Endpoint
 	for name, r := range routes {
-		ep := &state.Endpoint{Name: name, Task: providers.TaskChat, Targets: []state.Target{{Model: r[0], Credential: r[1], Weight: 1}}}
+		ep := gatewaytest.Endpoint(name, providers.TaskChat, r[0], r[1])
 		if strings.HasPrefix(name, "emb-") {
 			ep.Task = providers.TaskEmbeddings
 		}
@@ -99,9 +82,7 @@ func (e *env) serve(routes map[string][2]string, tweak ...func(*state.Endpoint))
 		}
 		eps = append(eps, ep)
 	}
-	if _, err := e.index.Replace(eps, e.creds); err != nil {
-		e.t.Fatal(err)
-	}
+	e.gw.Serve(eps, e.creds)
 }
 
 var weatherTool = openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{

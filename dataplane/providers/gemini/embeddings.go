@@ -9,6 +9,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/ai-gateway/gateway/dataplane/providers"
+	"github.com/ai-gateway/gateway/dataplane/providers/upstream"
 	"github.com/ai-gateway/gateway/dataplane/unified"
 )
 
@@ -95,7 +96,7 @@ func (a *Adapter) embed(ctx context.Context, cred *providers.Credential, call *p
 	if err != nil {
 		return nil, err
 	}
-	raw := readAll(resp)
+	raw := upstream.ReadAll(resp)
 	vectors, tokens, perr := parseEmbeddings(method, raw)
 	fasthttp.ReleaseResponse(resp)
 	if perr != nil {

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,9 +17,8 @@ import (
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/providers/media"
 	"github.com/ai-gateway/gateway/dataplane/unified"
+	"github.com/ai-gateway/gateway/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden outputs under testdata/")
 
 // goldenCreated is the "created" timestamp of every golden output.
 const goldenCreated = 1700000000
@@ -44,42 +42,6 @@ func fakeImages() *media.Fetcher {
 	})}}
 }
 
-// golden compares got with the file at path, or rewrites it under -update.
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run go test -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
-
-func cases(t *testing.T, pattern string) []string {
-	t.Helper()
-	files, err := filepath.Glob(pattern)
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden inputs match %s", pattern)
-	}
-	return files
-}
-
-func indentJSON(t *testing.T, v any) []byte {
-	t.Helper()
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append(b, '\n')
-}
-
 func describeError(err error) []byte {
 	var pe *providers.Error
 	if errors.As(err, &pe) {
@@ -91,13 +53,10 @@ func describeError(err error) []byte {
 // TestGoldenRequests: OpenAI request in, Gemini request out
 // (testdata/request/<case>.request.json → <case>.gemini.json).
 func TestGoldenRequests(t *testing.T) {
-	for _, in := range cases(t, "testdata/request/*.request.json") {
-		name := strings.TrimSuffix(filepath.Base(in), ".request.json")
+	for _, base := range golden.Cases(t, "testdata/request/*.request.json", ".request.json") {
+		name := filepath.Base(base)
 		t.Run(name, func(t *testing.T) {
-			body, err := os.ReadFile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
+			body := golden.Read(t, base+".request.json")
 			orig := bytes.Clone(body)
 			var req unified.ChatRequest
 			if err := json.Unmarshal(body, &req); err != nil {
@@ -108,17 +67,17 @@ func TestGoldenRequests(t *testing.T) {
 			if err != nil {
 				got = describeError(err)
 			} else {
-				got = indentJSON(t, first)
+				got = golden.Indent(t, first)
 				// A retry translates the same request again: same output.
 				again, err := translateRequest(context.Background(), &req, fakeImages())
-				if err != nil || !bytes.Equal(indentJSON(t, again), got) {
+				if err != nil || !bytes.Equal(golden.Indent(t, again), got) {
 					t.Errorf("second translation differs: %v", err)
 				}
 			}
 			if !bytes.Equal(body, orig) {
 				t.Errorf("translation modified the request body")
 			}
-			golden(t, strings.TrimSuffix(in, ".request.json")+".gemini.json", got)
+			golden.Compare(t, base+".gemini.json", got)
 		})
 	}
 }
@@ -126,19 +85,16 @@ func TestGoldenRequests(t *testing.T) {
 // TestGoldenResponses: Gemini response in, OpenAI response out
 // (testdata/response/<case>.gemini.json → <case>.openai.json).
 func TestGoldenResponses(t *testing.T) {
-	for _, in := range cases(t, "testdata/response/*.gemini.json") {
-		name := strings.TrimSuffix(filepath.Base(in), ".gemini.json")
+	for _, base := range golden.Cases(t, "testdata/response/*.gemini.json", ".gemini.json") {
+		name := filepath.Base(base)
 		t.Run(name, func(t *testing.T) {
-			body, err := os.ReadFile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
+			body := golden.Read(t, base+".gemini.json")
 			var r generateContentResponse
 			if err := json.Unmarshal(body, &r); err != nil {
 				t.Fatal(err)
 			}
-			got := indentJSON(t, translateResponse(&r, "requested-model", goldenCreated))
-			golden(t, strings.TrimSuffix(in, ".gemini.json")+".openai.json", got)
+			got := golden.Indent(t, translateResponse(&r, "requested-model", goldenCreated))
+			golden.Compare(t, base+".openai.json", got)
 		})
 	}
 }
@@ -172,15 +128,12 @@ func runStream(transcript []byte, includeUsage bool) []byte {
 // (testdata/stream/<case>.gemini.sse → <case>.openai.sse); cases whose name
 // contains "include_usage" run with stream_options.include_usage.
 func TestGoldenStreams(t *testing.T) {
-	for _, in := range cases(t, "testdata/stream/*.gemini.sse") {
-		name := strings.TrimSuffix(filepath.Base(in), ".gemini.sse")
+	for _, base := range golden.Cases(t, "testdata/stream/*.gemini.sse", ".gemini.sse") {
+		name := filepath.Base(base)
 		t.Run(name, func(t *testing.T) {
-			body, err := os.ReadFile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
+			body := golden.Read(t, base+".gemini.sse")
 			got := runStream(body, strings.Contains(name, "include_usage"))
-			golden(t, strings.TrimSuffix(in, ".gemini.sse")+".openai.sse", got)
+			golden.Compare(t, base+".openai.sse", got)
 		})
 	}
 }

@@ -3,12 +3,12 @@ package gemini
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/ai-gateway/gateway/dataplane/providers"
+	"github.com/ai-gateway/gateway/dataplane/providers/upstream"
 	"github.com/ai-gateway/gateway/dataplane/sse"
 	"github.com/ai-gateway/gateway/dataplane/unified"
 )
@@ -225,7 +225,7 @@ func (s *stream) Next() ([]byte, error) {
 }
 
 func readError(err error) error {
-	if errors.Is(err, fasthttp.ErrTimeout) || isTimeout(err) {
+	if upstream.IsTimeout(err) {
 		return providers.TransportError("gemini", err, true)
 	}
 	return &providers.Error{Status: 502, Type: "api_error", Code: "stream_truncated", Retryable: true,
@@ -237,11 +237,5 @@ func (s *stream) Usage() providers.Usage { return s.t.usageSoFar() }
 
 // Close implements providers.Stream.
 func (s *stream) Close() error {
-	if s.resp == nil {
-		return nil
-	}
-	err := s.resp.CloseBodyStream()
-	fasthttp.ReleaseResponse(s.resp)
-	s.resp = nil
-	return err
+	return upstream.CloseStream(&s.resp)
 }

@@ -4,11 +4,7 @@
 package openai
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"net"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +15,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/ai-gateway/gateway/dataplane/providers"
+	"github.com/ai-gateway/gateway/dataplane/providers/upstream"
 )
 
 // Auth says how the credential is presented.
@@ -90,7 +87,9 @@ func New(opts Options) *Adapter {
 // Info describes the provider this adapter serves.
 func (a *Adapter) Info() providers.Info { return a.opts.Info }
 
-func taskPath(t providers.Task) string {
+// TaskPath is the path of a task's endpoint below an OpenAI-style base URL;
+// Azure's deployments and v1 API use the same paths.
+func TaskPath(t providers.Task) string {
 	switch t {
 	case providers.TaskCompletions:
 		return "/completions"
@@ -109,46 +108,27 @@ func (a *Adapter) Send(ctx context.Context, cred *providers.Credential, call *pr
 	if err != nil {
 		return nil, &providers.Error{Status: 400, Type: "invalid_request_error", Message: err.Error()}
 	}
-	base := cred.BaseURL
-	if base == "" {
-		base = a.opts.Info.DefaultBaseURL
-	}
-	if base == "" || strings.Contains(base, "{") {
-		// A catalog base URL with {placeholders} cannot be used as is; without
-		// this check the request would go to a host literally named "{account}".
-		return nil, &providers.Error{Status: 500, Type: "api_error", Code: "missing_base_url",
-			Message: "provider " + a.opts.Info.ID + " needs a base URL: set config.baseURL on the APIKey (got " + strconv.Quote(base) + ")"}
+	base, perr := a.baseURL(cred)
+	if perr != nil {
+		return nil, perr
 	}
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
-	req.SetRequestURI(strings.TrimSuffix(base, "/") + taskPath(call.Task))
+	req.SetRequestURI(strings.TrimSuffix(base, "/") + TaskPath(call.Task))
 	req.Header.SetMethod(fasthttp.MethodPost)
 	req.Header.SetContentType("application/json")
 	if call.Stream {
 		req.Header.Set("Accept", "text/event-stream")
 	}
-	if key := cred.Secret.Reveal(); key != "" && !a.opts.Auth.None {
-		if a.opts.Auth.Header == "Authorization" {
-			req.Header.Set("Authorization", "Bearer "+key)
-		} else {
-			req.Header.Set(a.opts.Auth.Header, key)
-		}
-	}
+	a.setAuth(req, cred)
 	for k, v := range cred.Headers {
 		req.Header.Set(k, v)
 	}
 	req.SetBodyRaw(body)
 
-	resp := fasthttp.AcquireResponse()
-	if err := a.client.DoDeadline(req, resp, providers.Deadline(ctx)); err != nil {
-		fasthttp.ReleaseResponse(resp)
-		return nil, providers.TransportError(a.opts.Info.ID, err, isTimeout(err))
-	}
-	if status := resp.StatusCode(); status >= 300 {
-		e := UpstreamError(status, readAll(resp))
-		e.RetryAfter = string(resp.Header.Peek("Retry-After"))
-		fasthttp.ReleaseResponse(resp)
-		return nil, e
+	resp, err := a.do(ctx, req)
+	if err != nil {
+		return nil, err
 	}
 	header := map[string]string(nil)
 	if id := resp.Header.Peek("X-Request-Id"); len(id) > 0 {
@@ -159,7 +139,7 @@ func (a *Adapter) Send(ctx context.Context, cred *providers.Credential, call *pr
 		if err := readInto(out, resp); err != nil {
 			bytebufferpool.Put(out)
 			fasthttp.ReleaseResponse(resp)
-			return nil, providers.TransportError(a.opts.Info.ID, err, isTimeout(err))
+			return nil, providers.TransportError(a.opts.Info.ID, err, upstream.IsTimeout(err))
 		}
 		fasthttp.ReleaseResponse(resp)
 		res := providers.NewResult(out.B, func() { bytebufferpool.Put(out) })
@@ -169,6 +149,42 @@ func (a *Adapter) Send(ctx context.Context, cred *providers.Credential, call *pr
 	s := newStream(resp, hideUsage)
 	s.synthUsage = a.opts.Quirks.NoStreamOptions && call.IncludeUsage
 	return &providers.Result{Stream: s, Header: header}, nil
+}
+
+// baseURL is the credential's base URL, or the provider's default. A
+// catalog base URL with {placeholders} cannot be used as is: without this
+// check the request would go to a host literally named "{account}".
+func (a *Adapter) baseURL(cred *providers.Credential) (string, *providers.Error) {
+	base := cred.BaseURL
+	if base == "" {
+		base = a.opts.Info.DefaultBaseURL
+	}
+	if base == "" || strings.Contains(base, "{") {
+		return "", &providers.Error{Status: 500, Type: "api_error", Code: "missing_base_url",
+			Message: "provider " + a.opts.Info.ID + " needs a base URL: set config.baseURL on the APIKey (got " + strconv.Quote(base) + ")"}
+	}
+	return base, nil
+}
+
+// setAuth puts the credential's key on req the way the provider wants it.
+func (a *Adapter) setAuth(req *fasthttp.Request, cred *providers.Credential) {
+	key := cred.Secret.Reveal()
+	switch {
+	case key == "" || a.opts.Auth.None:
+	case a.opts.Auth.Header == "Authorization":
+		req.Header.Set("Authorization", "Bearer "+key)
+	default:
+		req.Header.Set(a.opts.Auth.Header, key)
+	}
+}
+
+// do sends req (see upstream.Do) and reads an error answer as OpenAI's.
+func (a *Adapter) do(ctx context.Context, req *fasthttp.Request) (*fasthttp.Response, error) {
+	return upstream.Do(ctx, a.client, req, a.opts.Info.ID, func(status int, resp *fasthttp.Response) *providers.Error {
+		e := UpstreamError(status, upstream.ReadAll(resp))
+		e.RetryAfter = string(resp.Header.Peek("Retry-After"))
+		return e
+	})
 }
 
 // upstreamBody rewrites the model (and, for streams, asks for usage) without
@@ -233,22 +249,6 @@ func readInto(b *bytebufferpool.ByteBuffer, resp *fasthttp.Response) error {
 	}
 	_, err := b.Write(resp.Body())
 	return err
-}
-
-func readAll(resp *fasthttp.Response) []byte {
-	if s := resp.BodyStream(); s != nil {
-		var buf bytes.Buffer
-		_, _ = buf.ReadFrom(s)
-		_ = resp.CloseBodyStream()
-		return buf.Bytes()
-	}
-	return resp.Body()
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, os.ErrDeadlineExceeded) ||
-		errors.Is(err, fasthttp.ErrDialTimeout) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // UpstreamError converts an OpenAI-style error body into a providers.Error,

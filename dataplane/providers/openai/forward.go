@@ -5,14 +5,13 @@ import (
 	"context"
 	"errors"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/tidwall/gjson"
-	"github.com/tidwall/sjson"
 	"github.com/valyala/fasthttp"
 
 	"github.com/ai-gateway/gateway/dataplane/providers"
+	"github.com/ai-gateway/gateway/dataplane/providers/upstream"
 )
 
 var _ providers.Forwarder = (*Adapter)(nil)
@@ -32,21 +31,13 @@ func (a *Adapter) Forward(ctx context.Context, cred *providers.Credential, model
 	if err := ctx.Err(); err != nil {
 		return nil, providers.TransportError(a.opts.Info.ID, err, errors.Is(err, context.DeadlineExceeded))
 	}
-	body := fr.Body
-	if fr.ModelField != "" {
-		var err error
-		// sjson copies: fr.Body stays as the client sent it for a retry.
-		if body, err = sjson.SetBytes(fr.Body, fr.ModelField, model); err != nil {
-			return nil, &providers.Error{Status: 400, Type: "invalid_request_error", Message: "cannot set the model: " + err.Error()}
-		}
+	body, perr := fr.BodyFor(model)
+	if perr != nil {
+		return nil, perr
 	}
-	base := cred.BaseURL
-	if base == "" {
-		base = a.opts.Info.DefaultBaseURL
-	}
-	if base == "" || strings.Contains(base, "{") {
-		return nil, &providers.Error{Status: 500, Type: "api_error", Code: "missing_base_url",
-			Message: "provider " + a.opts.Info.ID + " needs a base URL: set config.baseURL on the APIKey (got " + strconv.Quote(base) + ")"}
+	base, perr := a.baseURL(cred)
+	if perr != nil {
+		return nil, perr
 	}
 	method := fr.Method
 	if method == "" {
@@ -72,25 +63,12 @@ func (a *Adapter) Forward(ctx context.Context, cred *providers.Credential, model
 	for k, v := range cred.Headers {
 		req.Header.Set(k, v)
 	}
-	if key := cred.Secret.Reveal(); key != "" && !a.opts.Auth.None {
-		if a.opts.Auth.Header == "Authorization" {
-			req.Header.Set("Authorization", "Bearer "+key)
-		} else {
-			req.Header.Set(a.opts.Auth.Header, key)
-		}
-	}
+	a.setAuth(req, cred)
 	req.SetBodyRaw(body)
 
-	resp := fasthttp.AcquireResponse()
-	if err := a.client.DoDeadline(req, resp, providers.Deadline(ctx)); err != nil {
-		fasthttp.ReleaseResponse(resp)
-		return nil, providers.TransportError(a.opts.Info.ID, err, isTimeout(err))
-	}
-	if status := resp.StatusCode(); status >= 300 {
-		e := UpstreamError(status, readAll(resp))
-		e.RetryAfter = string(resp.Header.Peek("Retry-After"))
-		fasthttp.ReleaseResponse(resp)
-		return nil, e
+	resp, err := a.do(ctx, req)
+	if err != nil {
+		return nil, err
 	}
 	out := &providers.ForwardResponse{Status: resp.StatusCode(), ContentType: string(resp.Header.ContentType()),
 		Close: func() { _ = resp.CloseBodyStream(); fasthttp.ReleaseResponse(resp) }}
@@ -105,7 +83,7 @@ func (a *Adapter) Forward(ctx context.Context, cred *providers.Credential, model
 		out.Stream = &usageTap{r: s, out: out}
 		return out, nil
 	}
-	out.Body = readAll(resp)
+	out.Body = upstream.ReadAll(resp)
 	out.Usage, _ = forwardedUsage(out.Body)
 	return out, nil
 }

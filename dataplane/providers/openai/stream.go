@@ -11,6 +11,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/ai-gateway/gateway/dataplane/providers"
+	"github.com/ai-gateway/gateway/dataplane/providers/upstream"
 	"github.com/ai-gateway/gateway/dataplane/sse"
 )
 
@@ -70,7 +71,7 @@ func (s *stream) Next() ([]byte, error) {
 				return nil, &providers.Error{Status: 502, Type: "api_error", Code: "stream_truncated",
 					Message: "upstream closed the stream before it finished"}
 			}
-			if err != io.EOF && isTimeout(err) {
+			if err != io.EOF && upstream.IsTimeout(err) {
 				return nil, providers.TransportError("upstream", err, true)
 			}
 			return nil, err
@@ -142,10 +143,7 @@ func (s *stream) Close() error {
 		s.r.Drain(4 << 10)
 	}
 	s.r.Release()
-	err := s.resp.CloseBodyStream()
-	fasthttp.ReleaseResponse(s.resp)
-	s.resp = nil
-	return err
+	return upstream.CloseStream(&s.resp)
 }
 
 // hasUsageObject reports whether a chunk carries a usage object, without

@@ -2,41 +2,14 @@ package cli
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/ai-gateway/gateway/api/v1alpha1"
 	"github.com/ai-gateway/gateway/controlplane/mgmt"
+	"github.com/ai-gateway/gateway/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata")
-
-// golden compares got with testdata/<name>, or rewrites it with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s differs (-want +got; go test -update rewrites it):\n%s", path, diff)
-	}
-}
 
 var when = time.Date(2025, 3, 14, 15, 9, 26, 0, time.UTC)
 
@@ -141,7 +114,7 @@ func TestTables(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var b bytes.Buffer
 			tt.write(&b)
-			golden(t, tt.name, b.String())
+			golden.Compare(t, filepath.Join("testdata", tt.name), b.Bytes())
 		})
 	}
 }
