@@ -67,7 +67,7 @@ func New(opts Options) *Server {
 		MaxRequestBodySize:    opts.MaxBodySize,
 		ReadTimeout:           5 * time.Minute,
 		IdleTimeout:           2 * time.Minute,
-		ReadBufferSize:        16 << 10,
+		ReadBufferSize:        8 << 10,
 		NoDefaultDate:         false,
 		NoDefaultServerHeader: false,
 		CloseOnShutdown:       true,
