@@ -114,3 +114,19 @@ func checkNoCanary(t *testing.T, d Decoded) {
 		}
 	}
 }
+
+// A credential pasted as a key must not come back in an error either.
+func TestUnknownKeyThatLooksLikeACredentialIsNotEchoed(t *testing.T) {
+	const doc = "apiVersion: gateway/v1alpha1\nkind: APIKey\nmetadata: {name: k}\nspec:\n  provider: openai\n  sk-canary-123: 1\n  wieght: 2\n"
+	ds := Load("k.yaml", []byte(doc))
+	if len(ds) != 1 || ds[0].Err == nil {
+		t.Fatalf("want one error, got %+v", ds)
+	}
+	msg := ds[0].Err.Error()
+	if strings.Contains(msg, "sk-canary-123") {
+		t.Fatalf("credential-shaped key echoed: %s", msg)
+	}
+	if !strings.Contains(msg, "spec.wieght: unknown field") || !strings.Contains(msg, "spec: unknown field (a key of 13 characters") {
+		t.Fatalf("unexpected message: %s", msg)
+	}
+}

@@ -191,7 +191,7 @@ func (w *walker) decodeStruct(o *object, rv reflect.Value, path string) {
 		}
 		idx, ok := fields[k]
 		if !ok {
-			w.fail(p, "unknown field")
+			w.unknownField(path, k)
 			continue
 		}
 		w.decode(o.fields[k], rv.FieldByIndex(idx), p)
@@ -289,4 +289,30 @@ func collectFields(t reflect.Type, prefix []int, m map[string][]int) {
 			}
 		}
 	}
+}
+
+// unknownField reports an unknown key. A key that could not be a field name
+// (a pasted credential such as "sk-..." used as a key, say) is not echoed,
+// because errors reach status messages and logs.
+func (w *walker) unknownField(path, k string) {
+	if looksLikeFieldName(k) {
+		w.fail(fieldPath(path, k), "unknown field")
+		return
+	}
+	w.fail(path, "unknown field (a key of "+strconv.Itoa(len(k))+" characters that is not a field name; not shown in case it is a credential)")
+}
+
+// looksLikeFieldName reports whether k has the shape of a JSON field name:
+// letters, digits and '_', at most 64 characters.
+func looksLikeFieldName(k string) bool {
+	if k == "" || len(k) > 64 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
