@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 )
 
 // Roles.
@@ -125,6 +126,13 @@ func (c *Content) UnmarshalJSON(b []byte) error {
 		*c = Content{}
 		return nil
 	case len(b) > 0 && b[0] == '"':
+		// Most content is a plain string: without escapes it is the bytes
+		// between the quotes (the decoder calling us has already validated it).
+		if len(b) >= 2 && b[len(b)-1] == '"' && bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b) {
+			s := string(b[1 : len(b)-1])
+			*c = Content{Text: &s}
+			return nil
+		}
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
 			return err
