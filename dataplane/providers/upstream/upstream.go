@@ -58,6 +58,10 @@ func IsTimeout(err error) bool {
 func ReadAll(resp *fasthttp.Response) []byte {
 	if s := resp.BodyStream(); s != nil {
 		var buf bytes.Buffer
+		if n := resp.Header.ContentLength(); n > 0 && n <= 64<<20 {
+			// One allocation of the right size instead of doubling from 512 bytes.
+			buf.Grow(n + 1)
+		}
 		_, _ = buf.ReadFrom(s)
 		_ = resp.CloseBodyStream()
 		return buf.Bytes()
