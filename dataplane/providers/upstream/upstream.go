@@ -60,7 +60,7 @@ func ReadAll(resp *fasthttp.Response) []byte {
 		var buf bytes.Buffer
 		if n := resp.Header.ContentLength(); n > 0 && n <= 64<<20 {
 			// One allocation of the right size instead of doubling from 512 bytes.
-			buf.Grow(n + 1)
+			buf.Grow(n + bytes.MinRead) // ReadFrom wants MinRead free before it sees EOF
 		}
 		_, _ = buf.ReadFrom(s)
 		_ = resp.CloseBodyStream()
