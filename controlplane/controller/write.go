@@ -176,17 +176,21 @@ func (c *Controller) applyOne(ctx context.Context, k Key, obj v1alpha1.Object, o
 		}
 		return res, false, nil
 	}
+	var storeSecret func() error
 	if secretValue != "" {
 		ref := obj.(*v1alpha1.APIKey).Spec.SecretRef
-		if err := c.opts.Secrets.Put(ctx, ref.Scope, ref.Key, secretValue); err != nil {
-			return Result{}, false, fmt.Errorf("store credential in secret %s/%s: %w", ref.Scope, ref.Key, err)
+		storeSecret = func() error {
+			if err := c.opts.Secrets.Put(ctx, ref.Scope, ref.Key, secretValue); err != nil {
+				return fmt.Errorf("store credential in secret %s/%s: %w", ref.Scope, ref.Key, err)
+			}
+			return nil
 		}
 	}
 	data, err := v1alpha1.Marshal(obj)
 	if err != nil {
 		return Result{}, false, err
 	}
-	if err := c.write(ctx, k, cur, exists, data); err != nil {
+	if err := c.write(ctx, k, cur, exists, data, storeSecret); err != nil {
 		return Result{}, false, err
 	}
 	return res, true, nil
@@ -200,8 +204,10 @@ func DefaultPath(kind, name string) string {
 // write stores data as the one definition of k: in its own file if it had
 // one, else in DefaultPath (or NAME-2.yaml, NAME-3.yaml, ... beside it when
 // that path is taken), removing it from any multi-object file and any
-// duplicate definitions.
-func (c *Controller) write(ctx context.Context, k Key, cur Resource, exists bool, data []byte) error {
+// duplicate definitions. beforePut, when set, runs once the write is known
+// not to conflict and before anything is written (it stores the credential,
+// which must not change when the write is refused).
+func (c *Controller) write(ctx context.Context, k Key, cur Resource, exists bool, data []byte, beforePut func() error) error {
 	st := c.opts.Store
 	// "" (the path must not exist yet): a file already at the default path
 	// belongs to something else (a hand-written multi-document file, say) and
@@ -224,6 +230,22 @@ func (c *Controller) write(ctx context.Context, k Key, cur Resource, exists bool
 	edits, err := c.plannedRemovals(ctx, others)
 	if err != nil {
 		return err
+	}
+	if beforePut != nil {
+		if ownFile {
+			// Put checks the version too, but only after beforePut has had
+			// its effect: refuse a stale write first.
+			doc, err := st.Get(ctx, target)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("read %s: %w", target, err)
+			}
+			if err != nil || doc.Version != expected {
+				return fmt.Errorf("%s was changed by someone else; retry: %w", target, ErrConflict)
+			}
+		}
+		if err := beforePut(); err != nil {
+			return err
+		}
 	}
 	_, err = st.Put(ctx, target, data, expected)
 	for i := 2; !ownFile && errors.Is(err, store.ErrConflict) && i <= 100; i++ {

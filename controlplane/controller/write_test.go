@@ -1,0 +1,65 @@
+package controller_test
+
+import (
+	"testing"
+
+	"github.com/ai-gateway/gateway/api/v1alpha1"
+	"github.com/ai-gateway/gateway/controlplane/controller"
+)
+
+// A write refused for a conflict must leave everything as it was: the
+// credential of the APIKey it would have replaced included. Otherwise a 409
+// still rotates the key the live resource uses.
+func TestConflictingApplyDoesNotChangeTheSecret(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		file  string // where the APIKey lives
+		edit  func(h *harness)
+		other string // another document in the same file, if any
+	}{
+		{
+			name: "own file changed since it was read",
+			file: "apikeys/k.yaml",
+			edit: func(h *harness) {
+				h.write("apikeys/k.yaml", apiKeyYAML("k", "provider: openai\nsecretRef: {scope: ai-gateway, key: k}\nconfig: {baseURL: https://example.test/v1}\n"))
+			},
+		},
+		{
+			name:  "multi-document file changed since it was read",
+			file:  "all.yaml",
+			other: "---\n" + mockKeyYAML("m"),
+			edit: func(h *harness) {
+				h.write("all.yaml", apiKeyYAML("k", "provider: openai\nsecretRef: {scope: ai-gateway, key: k}\n")+"---\n"+mockKeyYAML("m2"))
+			},
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			ctx := t.Context()
+			if err := h.secrets.Put(ctx, "ai-gateway", "k", "sk-old"); err != nil {
+				t.Fatal(err)
+			}
+			h.write(tt.file, apiKeyYAML("k", "provider: openai\nsecretRef: {scope: ai-gateway, key: k}\n")+tt.other)
+			h.reconcile()
+			h.expectReady(v1alpha1.KindAPIKey, "k", "True", controller.ReasonReconciled)
+
+			tt.edit(h) // someone else edits the file; not reconciled yet
+
+			objs := v1alpha1.Load("request body", []byte(apiKeyYAML("k", "provider: openai\nvalue: sk-new\n")))
+			results, err := h.ctrl.Apply(ctx, objs, controller.ApplyOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(results) != 1 || results[0].Action != controller.ActionConflict {
+				t.Fatalf("results = %+v, want one conflict", results)
+			}
+			got, err := h.secrets.Get(ctx, "ai-gateway", "k")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != "sk-old" {
+				t.Fatalf("after a refused write the secret is %q, want it unchanged", got)
+			}
+		})
+	}
+}
