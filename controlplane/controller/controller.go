@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -83,12 +84,16 @@ type Controller struct {
 	resources  map[Key]*Resource
 	fileErrors []string
 
-	recMu        sync.Mutex // serialises reconcile passes and guards the fields below
-	gens         map[Key]generation
-	files        map[Key][]string // the files each resource was last read from
-	lastGoodEP   map[string]*state.Endpoint
-	lastGoodCred map[string]*providers.Credential
-	warnedValue  map[string]bool
+	recMu      sync.Mutex // serialises reconcile passes and guards the fields below
+	gens       map[Key]generation
+	files      map[Key][]string // the files each resource was last read from
+	lastGoodEP map[string]*state.Endpoint
+	// lastGoodEPCreds pins, per Endpoint, the credentials its last good
+	// version was compiled with, so a held Endpoint keeps them even when an
+	// APIKey it uses has since changed (to a provider that cannot serve it).
+	lastGoodEPCreds map[string]map[string]*providers.Credential
+	lastGoodCred    map[string]*providers.Credential
+	warnedValue     map[string]bool
 
 	writeMu sync.Mutex // serialises writes through the API
 
@@ -121,14 +126,15 @@ func New(opts Options) *Controller {
 	}
 	return &Controller{
 		opts: opts, log: opts.Logger,
-		resources:    map[Key]*Resource{},
-		gens:         map[Key]generation{},
-		files:        map[Key][]string{},
-		lastGoodEP:   map[string]*state.Endpoint{},
-		lastGoodCred: map[string]*providers.Credential{},
-		warnedValue:  map[string]bool{},
-		ready:        make(chan struct{}),
-		trigger:      make(chan struct{}, 1),
+		resources:       map[Key]*Resource{},
+		gens:            map[Key]generation{},
+		files:           map[Key][]string{},
+		lastGoodEP:      map[string]*state.Endpoint{},
+		lastGoodEPCreds: map[string]map[string]*providers.Credential{},
+		lastGoodCred:    map[string]*providers.Credential{},
+		warnedValue:     map[string]bool{},
+		ready:           make(chan struct{}),
+		trigger:         make(chan struct{}, 1),
 	}
 }
 
@@ -294,6 +300,7 @@ func (c *Controller) forgetDeleted(defs map[Key][]definition, held map[Key]strin
 	for name := range c.lastGoodEP {
 		if gone(Key{v1alpha1.KindEndpoint, name}) {
 			delete(c.lastGoodEP, name)
+			delete(c.lastGoodEPCreds, name)
 		}
 	}
 	for k := range c.gens {
@@ -322,11 +329,28 @@ func (c *Controller) forgetDeleted(defs map[Key][]definition, held map[Key]strin
 func (c *Controller) serving() ([]*state.Endpoint, []*providers.Credential) {
 	eps := make([]*state.Endpoint, 0, len(c.lastGoodEP))
 	used := map[string]*providers.Credential{}
-	for _, e := range c.lastGoodEP {
-		eps = append(eps, e)
-		for _, t := range append(append([]state.Target(nil), e.Targets...), e.Fallbacks...) {
-			used[t.Credential] = c.lastGoodCred[t.Credential]
+	for name, e := range c.lastGoodEP {
+		pinned := c.lastGoodEPCreds[name]
+		alias := map[string]string{}
+		for _, t := range allTargets(e) {
+			cur, want := c.lastGoodCred[t.Credential], pinned[t.Credential]
+			if want == nil || reflect.DeepEqual(cur, want) {
+				used[t.Credential] = cur
+				continue
+			}
+			// The APIKey changed since this Endpoint's last good version and
+			// the Endpoint does not reconcile with the new one: serve it with
+			// the credential it was good with, under a name of its own (the
+			// snapshot keys credentials by name; '~' cannot be in an APIKey name).
+			held := *want
+			held.Name = t.Credential + "~" + name
+			used[held.Name] = &held
+			alias[t.Credential] = held.Name
 		}
+		if len(alias) > 0 {
+			e = withCredentials(e, alias)
+		}
+		eps = append(eps, e)
 	}
 	for name := range c.lastGoodCred {
 		if _, ok := used[name]; !ok {
@@ -340,11 +364,32 @@ func (c *Controller) serving() ([]*state.Endpoint, []*providers.Credential) {
 	return eps, creds
 }
 
+func allTargets(e *state.Endpoint) []state.Target {
+	return append(append([]state.Target(nil), e.Targets...), e.Fallbacks...)
+}
+
+// withCredentials returns a copy of e whose targets use renamed credentials.
+func withCredentials(e *state.Endpoint, alias map[string]string) *state.Endpoint {
+	out := *e
+	rename := func(ts []state.Target) []state.Target {
+		cp := append([]state.Target(nil), ts...)
+		for i := range cp {
+			if a, ok := alias[cp[i].Credential]; ok {
+				cp[i].Credential = a
+			}
+		}
+		return cp
+	}
+	out.Targets, out.Fallbacks = rename(e.Targets), rename(e.Fallbacks)
+	return &out
+}
+
 // publish swaps in the new status view and logs transitions.
 func (c *Controller) publish(res map[Key]*Resource, servingEP map[string]bool, creds []*providers.Credential, fileErrs []string) {
 	servingKey := map[string]bool{}
 	for _, cr := range creds {
-		servingKey[cr.Name] = true
+		name, _, _ := strings.Cut(cr.Name, "~") // a held copy still serves its APIKey
+		servingKey[name] = true
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -920,3 +920,42 @@ func TestEmptiedFileKeepsServing(t *testing.T) {
 		t.Fatal("deleting the file did not delete the Endpoint")
 	}
 }
+
+// When an APIKey changes so that an Endpoint using it no longer reconciles
+// (here: to a provider without embeddings), the Endpoint keeps serving its
+// last good version with the credential it was good with, not the new one.
+func TestHeldEndpointKeepsItsCredential(t *testing.T) {
+	h := newHarness(t, map[string]string{"ANTHROPIC_KEY": "sk-ant-test"})
+	h.write("key.yaml", mockKeyYAML("k"))
+	h.write("emb.yaml", `apiVersion: gateway/v1alpha1
+kind: Endpoint
+metadata: {name: emb}
+spec:
+  task: embeddings
+  targets: [{model: e1, apiKeyRef: k}]
+`)
+	h.write("chat.yaml", endpointYAML("chat", "m1", "k"))
+	h.reconcile()
+	h.expectReady(v1alpha1.KindEndpoint, "emb", "True", controller.ReasonReconciled)
+
+	h.write("key.yaml", apiKeyYAML("k", "provider: anthropic\nenv: ANTHROPIC_KEY\n"))
+	h.reconcile()
+	c := h.expectReady(v1alpha1.KindEndpoint, "emb", "False", controller.ReasonTaskNotSupported)
+	if !strings.Contains(c.Message, "serving the last good version") {
+		t.Errorf("message %q", c.Message)
+	}
+	r := h.route("emb")
+	if r == nil {
+		t.Fatal("emb stopped serving")
+	}
+	if got := r.Pick().Credential.Provider; got != "mock" {
+		t.Fatalf("held Endpoint is served through provider %q, want its last good mock", got)
+	}
+	// The chat Endpoint reconciles with the new key and uses it.
+	if got := h.route("chat").Pick().Credential.Provider; got != "anthropic" {
+		t.Fatalf("chat is served through %q, want anthropic", got)
+	}
+	if res := h.resource(v1alpha1.KindAPIKey, "k"); !res.Serving {
+		t.Error("APIKey k is not reported as serving")
+	}
+}

@@ -210,6 +210,11 @@ func (p *pass) compileEndpoints() {
 			continue
 		}
 		p.c.lastGoodEP[e.Metadata.Name] = compiled
+		pinned := map[string]*providers.Credential{}
+		for _, t := range allTargets(compiled) {
+			pinned[t.Credential] = p.creds[t.Credential]
+		}
+		p.c.lastGoodEPCreds[e.Metadata.Name] = pinned
 		p.setReady(key, "True", ReasonReconciled, "")
 	}
 }
