@@ -2,10 +2,16 @@ package gateway
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"runtime/pprof"
+	"runtime"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -30,7 +36,11 @@ var (
 )
 
 // benchEnv runs the data plane in front of a fasthttp upstream on loopback.
-func benchEnv(b *testing.B) (gatewayURL string) {
+// The upstream writes the whole stream at once, or with perEvent one flush
+// per event, as hack/bench's mock (and a real provider) does.
+func benchEnv(b *testing.B) (gatewayURL string) { return benchEnvStream(b, false) }
+
+func benchEnvStream(b *testing.B, perEvent bool) (gatewayURL string) {
 	b.Helper()
 	up, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -40,8 +50,19 @@ func benchEnv(b *testing.B) (gatewayURL string) {
 		if len(rc.PostBody()) > 0 && rc.PostArgs() != nil && string(rc.Request.Header.Peek("Accept")) == "text/event-stream" {
 			rc.SetContentType("text/event-stream")
 			rc.SetBodyStreamWriter(func(w *bufio.Writer) {
-				_, _ = w.Write(benchSSE)
-				_ = w.Flush()
+				if !perEvent {
+					_, _ = w.Write(benchSSE)
+					_ = w.Flush()
+					return
+				}
+				for rest := benchSSE; len(rest) > 0; {
+					i := bytes.Index(rest, []byte("\n\n")) + 2
+					_, _ = w.Write(rest[:i])
+					if w.Flush() != nil {
+						return
+					}
+					rest = rest[i:]
+				}
 			})
 			return
 		}
@@ -67,8 +88,9 @@ func benchEnv(b *testing.B) (gatewayURL string) {
 	return "http://" + ln.Addr().String() + chatPath
 }
 
-func benchRequests(b *testing.B, body string) {
-	url := benchEnv(b)
+func benchRequests(b *testing.B, body string) { benchRequestsTo(b, benchEnv(b), body) }
+
+func benchRequestsTo(b *testing.B, url, body string) {
 	client := &fasthttp.Client{MaxConnsPerHost: 64}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -100,6 +122,12 @@ func BenchmarkStream22Events(b *testing.B) {
 	benchRequests(b, `{"model":"c","stream":true,"messages":[{"role":"user","content":"Write one paragraph about foxes."}]}`)
 }
 
+// BenchmarkStream22EventsPerWrite is BenchmarkStream22Events with an upstream
+// that flushes every event on its own.
+func BenchmarkStream22EventsPerWrite(b *testing.B) {
+	benchRequestsTo(b, benchEnvStream(b, true), `{"model":"c","stream":true,"messages":[{"role":"user","content":"Write one paragraph about foxes."}]}`)
+}
+
 func BenchmarkLookupAndPick(b *testing.B) {
 	m := make([]state.Target, 3)
 	for i := range m {
@@ -116,4 +144,66 @@ func BenchmarkLookupAndPick(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkStream22EventsC256 runs the 22-event stream with 256 clients in
+// flight (2 CPUs × 128) and reports the heap in use at the end, per stream in
+// flight: what the relay path holds while streams are open.
+func BenchmarkStream22EventsC256(b *testing.B) {
+	url := benchEnvStream(b, true)
+	client := &fasthttp.Client{MaxConnsPerHost: 1024}
+	body := `{"model":"c","stream":true,"messages":[{"role":"user","content":"Write one paragraph about foxes."}]}`
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() { // sample the heap in use while the load runs
+		defer close(done)
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				if ms.HeapInuse > peak.Load() {
+					peak.Store(ms.HeapInuse)
+					if f := os.Getenv("BENCH_HEAP_PROFILE"); f != "" && b.N > 1000 {
+						if w, err := os.Create(f); err == nil {
+							_ = pprof.WriteHeapProfile(w)
+							_ = w.Close()
+						}
+					}
+				}
+			}
+		}
+	}()
+	b.ReportAllocs()
+	b.SetParallelism(128)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+		defer fasthttp.ReleaseRequest(req)
+		defer fasthttp.ReleaseResponse(resp)
+		for pb.Next() {
+			req.SetRequestURI(url)
+			req.Header.SetMethod("POST")
+			req.Header.SetContentType("application/json")
+			req.SetBodyString(body)
+			if err := client.Do(req, resp); err != nil || resp.StatusCode() != 200 {
+				b.Errorf("request failed: %v %d %s", err, resp.StatusCode(), resp.Body())
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	close(stop)
+	<-done
+	if p := peak.Load(); p > before.HeapInuse {
+		b.ReportMetric(float64(p-before.HeapInuse)/(1<<20), "peak-heap-MiB")
+	}
 }
