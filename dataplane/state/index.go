@@ -73,17 +73,21 @@ func (ix *Index) Replace(endpoints []*Endpoint, creds []*providers.Credential) (
 			return false, fmt.Errorf("insert endpoint %s: %w", e.Name, err)
 		}
 	}
-	snap, err := ix.compile(txn, endpoints, creds)
+	snap, limiters, err := ix.compile(endpoints, creds)
 	if err != nil {
 		return false, err
 	}
 	txn.Commit()
 	snap.txn = ix.db.Txn(false)
 	ix.cur.Store(snap)
+	ix.limiters = limiters
 	return true, nil
 }
 
-func (ix *Index) compile(txn *memdb.Txn, endpoints []*Endpoint, creds []*providers.Credential) (*Snapshot, error) {
+// compile builds a snapshot and the limiter set that goes with it; neither
+// touches the index, so a failed Replace leaves the served state (rate-limit
+// budgets included) exactly as it was.
+func (ix *Index) compile(endpoints []*Endpoint, creds []*providers.Credential) (*Snapshot, map[string]*Limiter, error) {
 	gen := uint64(1)
 	if cur := ix.cur.Load(); cur != nil {
 		gen = cur.Generation + 1
@@ -93,15 +97,15 @@ func (ix *Index) compile(txn *memdb.Txn, endpoints []*Endpoint, creds []*provide
 	for _, c := range creds {
 		byName[c.Name] = c
 	}
-	live := map[string]bool{}
+	limiters := map[string]*Limiter{}
 	for _, e := range endpoints {
 		r := &Route{Endpoint: e}
 		var err error
 		if r.targets, err = ix.resolve(e, e.Targets, byName); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if r.fallbacks, err = ix.resolve(e, e.Fallbacks, byName); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		var sum uint64
 		r.cum = make([]uint64, len(r.targets))
@@ -110,34 +114,26 @@ func (ix *Index) compile(txn *memdb.Txn, endpoints []*Endpoint, creds []*provide
 			r.cum[i] = sum
 		}
 		if sum == 0 {
-			return nil, fmt.Errorf("endpoint %s: no target has a positive weight", e.Name)
+			return nil, nil, fmt.Errorf("endpoint %s: no target has a positive weight", e.Name)
 		}
-		r.Limiter = ix.limiterFor(e.Name, e.RateLimit)
-		live[e.Name] = true
+		if r.Limiter = ix.limiterFor(e.Name, e.RateLimit); r.Limiter != nil {
+			limiters[e.Name] = r.Limiter
+		}
 		snap.routes[e.Name] = r
 	}
-	for name := range ix.limiters {
-		if !live[name] {
-			delete(ix.limiters, name)
-		}
-	}
-	_ = txn
-	return snap, nil
+	return snap, limiters, nil
 }
 
 // limiterFor keeps an Endpoint's limiter across swaps while its limits stay
 // the same, so a configuration change elsewhere does not reset its budget.
 func (ix *Index) limiterFor(name string, rl RateLimit) *Limiter {
 	if rl.RequestsPerMinute <= 0 && rl.TokensPerMinute <= 0 {
-		delete(ix.limiters, name)
 		return nil
 	}
 	if l := ix.limiters[name]; l != nil && l.limits == rl {
 		return l
 	}
-	l := NewLimiter(rl)
-	ix.limiters[name] = l
-	return l
+	return NewLimiter(rl)
 }
 
 func (ix *Index) resolve(e *Endpoint, ts []Target, creds map[string]*providers.Credential) ([]ResolvedTarget, error) {

@@ -129,3 +129,33 @@ func TestLimiter(t *testing.T) {
 		t.Fatal("token budget never refilled")
 	}
 }
+
+// A Replace that fails must not touch rate-limit budgets: the spent budget
+// of a limiter whose limits were about to change stays spent.
+func TestFailedReplaceKeepsLimiterBudgets(t *testing.T) {
+	ix := testIndex(t)
+	e := ep("a", 1)
+	e.RateLimit = RateLimit{RequestsPerMinute: 1}
+	if _, err := ix.Replace([]*Endpoint{e}, mockCred); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1000, 0)
+	if ok, _ := ix.Snapshot().Route("a").Limiter.Allow(now); !ok {
+		t.Fatal("first request refused")
+	}
+	changed := ep("a", 1)
+	changed.RateLimit = RateLimit{RequestsPerMinute: 1, TokensPerMinute: 5}
+	bad := &Endpoint{Name: "x", Targets: []Target{{Model: "m", Credential: "missing", Weight: 1}}}
+	if _, err := ix.Replace([]*Endpoint{changed, bad}, mockCred); err == nil {
+		t.Fatal("unresolved credential accepted")
+	}
+	// Same limits as before the failed attempt: the budget must still be spent.
+	again := ep("a", 2)
+	again.RateLimit = RateLimit{RequestsPerMinute: 1}
+	if _, err := ix.Replace([]*Endpoint{again}, mockCred); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := ix.Snapshot().Route("a").Limiter.Allow(now); ok {
+		t.Fatal("a failed Replace reset the Endpoint's rate-limit budget")
+	}
+}
