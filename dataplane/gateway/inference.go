@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -258,7 +259,7 @@ func (s *Server) send(ctx context.Context, j *job, t *state.ResolvedTarget, out 
 	}
 	if res.Stream != nil {
 		first, err := res.Stream.Next()
-		if err != nil && err != errEOF {
+		if err != nil && err != io.EOF {
 			_ = res.Stream.Close()
 			return err
 		}

@@ -13,8 +13,6 @@ import (
 	"github.com/ai-gateway/gateway/dataplane/sse"
 )
 
-var errEOF = io.EOF
-
 // openAIStream writes unified chunks as OpenAI SSE: the identity encoder.
 type openAIStream struct{}
 
