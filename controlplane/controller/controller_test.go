@@ -1,7 +1,6 @@
 package controller_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,28 +21,11 @@ import (
 	"github.com/ai-gateway/gateway/dataplane/providers/builtin"
 	"github.com/ai-gateway/gateway/dataplane/providers/openai/openaitest"
 	"github.com/ai-gateway/gateway/dataplane/state"
+	"github.com/ai-gateway/gateway/internal/logbuf"
 )
 
 // testSecretKey is a fixed AES-256 key (base64 of 32 bytes) for the local secret store.
 const testSecretKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
-
-// syncBuffer is a log sink that goroutines may share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // harness is a controller over a real manifest folder, a real encrypted secret
 // store and a real read model.
@@ -55,13 +36,13 @@ type harness struct {
 	secrets *localfile.Store
 	index   *state.Index
 	ctrl    *controller.Controller
-	logs    *syncBuffer
+	logs    *logbuf.Buffer
 	swaps   atomic.Int64
 }
 
 func newHarness(t *testing.T, env map[string]string) *harness {
 	t.Helper()
-	h := &harness{t: t, dir: t.TempDir(), logs: &syncBuffer{}}
+	h := &harness{t: t, dir: t.TempDir(), logs: &logbuf.Buffer{}}
 	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var err error
 	if h.store, err = localdir.New(h.dir, localdir.Options{Logger: log}); err != nil {

@@ -30,6 +30,7 @@ import (
 	"github.com/ai-gateway/gateway/controlplane/controller"
 	"github.com/ai-gateway/gateway/controlplane/daemon"
 	"github.com/ai-gateway/gateway/dataplane/providers/openai/openaitest"
+	"github.com/ai-gateway/gateway/internal/logbuf"
 )
 
 // testSecretKey is a fixed AES-256 key (base64 of 32 bytes) for the local secret store.
@@ -38,31 +39,13 @@ const testSecretKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 // upstreamKey is the fake upstream's credential; gatewayd reads it from TEST_UPSTREAM_KEY.
 const upstreamKey = "sk-test-upstream-5e1f0c"
 
-// syncBuffer is a log sink goroutines may share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // gatewayd is a real gateway started in-process on loopback.
 type gatewayd struct {
 	t      *testing.T
 	g      *daemon.Gateway
 	base   string // http://127.0.0.1:port
 	dir    string // the manifest folder
-	logs   *syncBuffer
+	logs   *logbuf.Buffer
 	client *http.Client
 	cancel context.CancelFunc
 	done   <-chan error
@@ -75,7 +58,7 @@ type gatewayd struct {
 // 127.0.0.1:0 and waits until /ready answers 200.
 func startGateway(t *testing.T, files map[string]string, env map[string]string) *gatewayd {
 	t.Helper()
-	d := &gatewayd{t: t, dir: t.TempDir(), logs: &syncBuffer{}}
+	d := &gatewayd{t: t, dir: t.TempDir(), logs: &logbuf.Buffer{}}
 	for name, content := range files {
 		d.write(name, content)
 	}

@@ -1,7 +1,6 @@
 package mgmt_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"io/fs"
 	"log/slog"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +19,7 @@ import (
 	"github.com/ai-gateway/gateway/controlplane/store/localdir"
 	"github.com/ai-gateway/gateway/dataplane/providers/builtin"
 	"github.com/ai-gateway/gateway/dataplane/state"
+	"github.com/ai-gateway/gateway/internal/logbuf"
 )
 
 // testSecretKey is a fixed AES-256 key (base64 of 32 bytes) for the local secret store.
@@ -28,24 +27,6 @@ const testSecretKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 
 // loopback is the RemoteAddr of a local client.
 const loopback = "127.0.0.1:54321"
-
-// syncBuffer is a log sink that goroutines may share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // env is the management API over a real controller: a manifest folder on
 // disk, an encrypted local secret store and a real read model.
@@ -57,14 +38,14 @@ type env struct {
 	index     *state.Index
 	ctrl      *controller.Controller
 	api       *mgmt.Server
-	logs      *syncBuffer
+	logs      *logbuf.Buffer
 }
 
 // newEnv writes files (path → content) into a fresh manifest folder, runs
 // one reconcile and returns the API. opts may adjust the API's options.
 func newEnv(t *testing.T, files map[string]string, opts ...func(*mgmt.Options)) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), secretDir: t.TempDir(), logs: &syncBuffer{}}
+	e := &env{t: t, dir: t.TempDir(), secretDir: t.TempDir(), logs: &logbuf.Buffer{}}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	st, err := localdir.New(e.dir, localdir.Options{Logger: log})
 	if err != nil {

@@ -28,7 +28,8 @@ type List struct {
 	Items      []v1alpha1.Object `json:"items"`
 }
 
-func annotate(r controller.Resource) v1alpha1.Object {
+// public is a resource as the API returns it.
+func public(r controller.Resource) v1alpha1.Object {
 	redact(r.Object)
 	return r.Object
 }
@@ -45,7 +46,7 @@ func (s *Server) list(k kindInfo) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		items := []v1alpha1.Object{}
 		for _, res := range s.ctrl.List(k.kind) {
-			items = append(items, annotate(res))
+			items = append(items, public(res))
 		}
 		writeJSON(w, http.StatusOK, List{APIVersion: v1alpha1.GroupVersion, Kind: k.list, Items: items})
 	}
@@ -58,7 +59,7 @@ func (s *Server) get(k kindInfo) http.HandlerFunc {
 			writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("%s %q not found", k.kind, r.PathValue("name")))
 			return
 		}
-		writeJSON(w, http.StatusOK, annotate(res))
+		writeJSON(w, http.StatusOK, public(res))
 	}
 }
 

@@ -11,33 +11,15 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ai-gateway/gateway/controlplane/daemon"
+	"github.com/ai-gateway/gateway/internal/logbuf"
 )
 
 // testSecretKey is a fixed AES-256 key (base64 of 32 bytes) for the local secret store.
 const testSecretKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
-
-// syncBuffer is a log sink goroutines may share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // gatewayd is a real gateway started in-process on loopback, with its
 // manifest and data folders in temporary directories.
@@ -46,7 +28,7 @@ type gatewayd struct {
 	base     string
 	manifest string // the gateway's manifest folder
 	data     string // its secret store
-	logs     *syncBuffer
+	logs     *logbuf.Buffer
 	http     *http.Client
 }
 
@@ -54,7 +36,7 @@ type gatewayd struct {
 // /ready. env is gatewayd's environment.
 func startGatewayd(t *testing.T, env map[string]string, opts ...func(*daemon.Config)) *gatewayd {
 	t.Helper()
-	g := &gatewayd{t: t, manifest: t.TempDir(), data: t.TempDir(), logs: &syncBuffer{},
+	g := &gatewayd{t: t, manifest: t.TempDir(), data: t.TempDir(), logs: &logbuf.Buffer{},
 		http: &http.Client{Timeout: 30 * time.Second}}
 	cfg := &daemon.Config{Listen: "127.0.0.1:0", Manifests: g.manifest, DataDir: g.data, SecretKey: testSecretKey,
 		LogLevel: "debug", LogFormat: "text"}
