@@ -147,8 +147,11 @@ func (c *Controller) Trigger() { store.Notify(c.trigger) }
 // Run reconciles once, then on every store change, until ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
 	changed := make(chan struct{}, 1)
-	watchErr := make(chan error, 1)
-	go func() { watchErr <- c.opts.Store.Watch(ctx, changed) }()
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		c.watch(ctx, changed)
+	}()
 	go func() {
 		for {
 			select {
@@ -161,10 +164,29 @@ func (c *Controller) Run(ctx context.Context) error {
 	}()
 	c.reconcileAndLog(ctx, changed)
 	store.Debounce(ctx, changed, c.opts.Quiet, 10*c.opts.Quiet+time.Second, func() { c.reconcileAndLog(ctx, changed) })
-	if err := <-watchErr; err != nil && ctx.Err() == nil {
-		return fmt.Errorf("watch manifests: %w", err)
-	}
+	<-watchDone
 	return nil
+}
+
+// watch runs the store's watch until ctx ends. A watch that fails (a remote
+// store's outage, say) is restarted with backoff, with a full resync after
+// each restart, so the gateway never silently serves a frozen configuration.
+func (c *Controller) watch(ctx context.Context, changed chan struct{}) {
+	backoff := time.Second
+	for {
+		err := c.opts.Store.Watch(ctx, changed)
+		if ctx.Err() != nil {
+			return
+		}
+		c.log.Error("watching manifests failed; restarting the watch", "error", err, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, time.Minute)
+		store.Notify(changed) // changes during the gap are picked up by a full re-list
+	}
 }
 
 func (c *Controller) reconcileAndLog(ctx context.Context, changed chan struct{}) {

@@ -940,3 +940,41 @@ spec:
 		t.Error("APIKey k is not reported as serving")
 	}
 }
+
+// flakyStore's first Watch fails at once; later ones behave.
+type flakyStore struct {
+	*localdir.Store
+	calls atomic.Int32
+}
+
+func (s *flakyStore) Watch(ctx context.Context, changed chan<- struct{}) error {
+	if s.calls.Add(1) == 1 {
+		return fmt.Errorf("watch backend unavailable")
+	}
+	return s.Store.Watch(ctx, changed)
+}
+
+// A watch that fails is restarted: a later change is still picked up.
+func TestRunRestartsAFailedWatch(t *testing.T) {
+	h := newHarness(t, nil)
+	fs := &flakyStore{Store: h.store}
+	ctrl := controller.New(controller.Options{Store: fs, Secrets: h.secrets, Writer: h.index,
+		Providers: builtin.Registry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Quiet: 20 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ctrl.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	<-ctrl.Ready()
+	h.write("key.yaml", mockKeyYAML("mock"))
+	h.write("chat.yaml", endpointYAML("chat", "m1", "mock"))
+	deadline := time.Now().Add(10 * time.Second)
+	for h.index.Snapshot() == nil || h.index.Snapshot().Route("chat") == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("the change was never picked up after the watch failed (watch calls: %d)", fs.calls.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if fs.calls.Load() < 2 {
+		t.Fatalf("watch was not restarted (calls: %d)", fs.calls.Load())
+	}
+}
