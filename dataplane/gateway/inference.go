@@ -40,7 +40,8 @@ func (s *Server) inference(rc *fasthttp.RequestCtx, task providers.Task, pathNam
 		s.fail(rc, nil, "", "", start, badRequest("", jsonSyntaxError(body)))
 		return
 	}
-	m, n := topLevelModel(body)
+	top := scanTopLevel(body)
+	m, n := top.model, top.models
 	if n > 1 {
 		// The gateway routes on one "model" and rewrites it; an upstream
 		// parser that takes another would run a model the Endpoint never
@@ -62,9 +63,9 @@ func (s *Server) inference(rc *fasthttp.RequestCtx, task providers.Task, pathNam
 	}
 	call := &providers.Call{Task: route.Task, Body: body}
 	if call.Task != providers.TaskEmbeddings {
-		call.Stream = gjson.GetBytes(body, "stream").Bool()
+		call.Stream = top.stream.Bool()
 		if call.Stream {
-			call.IncludeUsage = gjson.GetBytes(body, "stream_options.include_usage").Bool()
+			call.IncludeUsage = top.streamOptions.Get("include_usage").Bool()
 		}
 	}
 	s.serve(rc, &job{start: start, route: route, call: call})
@@ -289,34 +290,41 @@ func (s *Server) fail(rc *fasthttp.RequestCtx, ing dialect.Ingress, endpoint, pr
 	s.metrics.Request(endpoint, provider, e.Status, time.Since(start).Seconds())
 }
 
-// topLevelModel returns the body's top-level "model" value and how many
-// top-level keys spell "model": escaped (mod\u0065l) or in another case
-// (which Go's encoding/json also accepts) included.
-func topLevelModel(body []byte) (gjson.Result, int) {
-	var (
-		model gjson.Result
-		n     int
-	)
+// topLevel is what the request path reads from a body's top level, found
+// in one pass.
+type topLevel struct {
+	model                 gjson.Result
+	models                int // keys spelling "model": escaped (mod\u0065l) or in another case too
+	stream, streamOptions gjson.Result
+}
+
+// scanTopLevel reads the top-level fields the data plane needs. It counts
+// every key that spells "model" in any case or escaping (Go's encoding/json
+// also matches those), so a body cannot route on one model and run another.
+func scanTopLevel(body []byte) topLevel {
+	var t topLevel
 	gjson.ParseBytes(body).ForEach(func(k, v gjson.Result) bool {
 		key := k.Raw
 		if len(key) >= 2 && key[0] == '"' {
 			key = key[1 : len(key)-1]
 		}
-		if len(key) != 5 {
-			if strings.IndexByte(key, '\\') < 0 {
-				return true
-			}
+		if strings.IndexByte(key, '\\') >= 0 {
 			key = k.String() // unescape only when escapes are there
 		}
-		if strings.EqualFold(key, "model") {
-			n++
-			if n == 1 {
-				model = v
+		switch {
+		case strings.EqualFold(key, "model"):
+			t.models++
+			if t.models == 1 {
+				t.model = v
 			}
+		case key == "stream":
+			t.stream = v
+		case key == "stream_options":
+			t.streamOptions = v
 		}
 		return true
 	})
-	return model, n
+	return t
 }
 
 // forwardsDialect reports whether t's provider speaks the client's dialect

@@ -154,7 +154,7 @@ func (s *Server) native(rc *fasthttp.RequestCtx, ing dialect.Ingress, p dialect.
 			Message: "method " + string(rc.Method()) + " not allowed; use POST"})
 		return
 	}
-	if _, n := topLevelModel(rc.PostBody()); n > 1 {
+	if scanTopLevel(rc.PostBody()).models > 1 {
 		s.fail(rc, ing, "", "", start, badRequest("model", "model is given more than once"))
 		return
 	}
