@@ -152,13 +152,7 @@ func (c *Controller) applyOne(ctx context.Context, k Key, obj v1alpha1.Object, o
 	secretValue := ""
 	if key, ok := obj.(*v1alpha1.APIKey); ok && key.Spec.Value != "" {
 		secretValue = key.Spec.Value.Reveal()
-		ref := &v1alpha1.SecretRef{Scope: c.opts.SecretScope, Key: k.Name}
-		if exists {
-			if old := cur.Object.(*v1alpha1.APIKey); old.Spec.SecretRef != nil {
-				ref = old.Spec.SecretRef
-			}
-		}
-		key.Spec.Value, key.Spec.Env, key.Spec.SecretRef = "", "", ref
+		key.Spec.Value, key.Spec.Env, key.Spec.SecretRef = "", "", c.SecretRefFor(k.Name)
 	}
 	action := ActionCreated
 	if exists {
@@ -362,4 +356,30 @@ func errText(err error) string {
 		return "invalid document"
 	}
 	return err.Error()
+}
+
+// SecretRefFor is where a write-only value for the named APIKey is stored:
+// its existing secretRef, unless other APIKeys read that entry too (a new
+// value would silently change their credential), else the default scope
+// with the APIKey's name as key.
+func (c *Controller) SecretRefFor(name string) *v1alpha1.SecretRef {
+	if cur, ok := c.Get(v1alpha1.KindAPIKey, name); ok {
+		if old := cur.Object.(*v1alpha1.APIKey); old.Spec.SecretRef != nil && !c.secretShared(name, *old.Spec.SecretRef) {
+			return old.Spec.SecretRef
+		}
+	}
+	return &v1alpha1.SecretRef{Scope: c.opts.SecretScope, Key: name}
+}
+
+// secretShared reports whether an APIKey other than name reads ref: a new
+// value for name must then go to an entry of its own, or it would silently
+// change the other APIKeys' credential too.
+func (c *Controller) secretShared(name string, ref v1alpha1.SecretRef) bool {
+	for _, r := range c.List(v1alpha1.KindAPIKey) {
+		other := r.Object.(*v1alpha1.APIKey)
+		if other.Metadata.Name != name && other.Spec.SecretRef != nil && *other.Spec.SecretRef == ref {
+			return true
+		}
+	}
+	return false
 }

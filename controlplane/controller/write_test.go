@@ -63,3 +63,41 @@ func TestConflictingApplyDoesNotChangeTheSecret(t *testing.T) {
 		})
 	}
 }
+
+// A new value for an APIKey whose secretRef other APIKeys also read goes to
+// an entry of its own: the others keep their credential.
+func TestApplyValueDoesNotOverwriteASharedSecret(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := t.Context()
+	if err := h.secrets.Put(ctx, "team", "shared", "sk-shared"); err != nil {
+		t.Fatal(err)
+	}
+	ref := "provider: openai\nsecretRef: {scope: team, key: shared}\n"
+	h.write("apikeys/a.yaml", apiKeyYAML("a", ref))
+	h.write("apikeys/b.yaml", apiKeyYAML("b", ref))
+	h.reconcile()
+
+	objs := v1alpha1.Load("request body", []byte(apiKeyYAML("a", "provider: openai\nvalue: sk-a-only\n")))
+	results, err := h.ctrl.Apply(ctx, objs, controller.ApplyOptions{})
+	if err != nil || len(results) != 1 || results[0].Action != controller.ActionConfigured {
+		t.Fatalf("apply: %+v %v", results, err)
+	}
+	if got, _ := h.secrets.Get(ctx, "team", "shared"); got != "sk-shared" {
+		t.Fatalf("the shared secret was overwritten: %q", got)
+	}
+	a := results[0].Object.(*v1alpha1.APIKey)
+	if a.Spec.SecretRef == nil || *a.Spec.SecretRef == (v1alpha1.SecretRef{Scope: "team", Key: "shared"}) {
+		t.Fatalf("a still points at the shared entry: %+v", a.Spec.SecretRef)
+	}
+	if got, _ := h.secrets.Get(ctx, a.Spec.SecretRef.Scope, a.Spec.SecretRef.Key); got != "sk-a-only" {
+		t.Fatalf("a's new credential is not stored under its ref: %q", got)
+	}
+	// Unshared, the existing ref is reused as before.
+	objs = v1alpha1.Load("request body", []byte(apiKeyYAML("a", "provider: openai\nvalue: sk-a-2\n")))
+	if _, err := h.ctrl.Apply(ctx, objs, controller.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := h.secrets.Get(ctx, a.Spec.SecretRef.Scope, a.Spec.SecretRef.Key); got != "sk-a-2" {
+		t.Fatalf("a's own entry was not updated: %q", got)
+	}
+}

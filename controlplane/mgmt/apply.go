@@ -171,13 +171,7 @@ func (s *Server) diffOne(d v1alpha1.Decoded) DiffEntry {
 	if key, ok := desired.(*v1alpha1.APIKey); ok && key.Spec.Value != "" {
 		// The value would move into the secret store; show the reference it becomes.
 		newSecret = true
-		ref := &v1alpha1.SecretRef{Scope: controller.DefaultSecretScope, Key: e.Name}
-		if cur, ok := s.ctrl.Get(e.Kind, e.Name); ok {
-			if old := cur.Object.(*v1alpha1.APIKey); old.Spec.SecretRef != nil {
-				ref = old.Spec.SecretRef
-			}
-		}
-		key.Spec.Value, key.Spec.Env, key.Spec.SecretRef = "", "", ref
+		key.Spec.Value, key.Spec.Env, key.Spec.SecretRef = "", "", s.ctrl.SecretRefFor(e.Name)
 	}
 	after, _ := v1alpha1.Marshal(desired)
 	var before []byte
