@@ -135,6 +135,10 @@ func (s *Server) writeComplete(rc *fasthttp.RequestCtx, j *job, out outcome) {
 	for k, v := range res.Header {
 		rc.Response.Header.Set(k, v)
 	}
+	// The upstream did the work whatever happens next: charge it first.
+	if u, ok := providers.UsageFromOpenAI(res.Body); ok {
+		s.spend(j.route, out.target, u, j.start)
+	}
 	body := res.Body
 	if j.ing != nil {
 		b, err := j.ing.Response(j.req, body)
@@ -147,9 +151,6 @@ func (s *Server) writeComplete(rc *fasthttp.RequestCtx, j *job, out outcome) {
 	}
 	rc.SetContentType("application/json")
 	rc.SetBody(body)
-	if u, ok := providers.UsageFromOpenAI(res.Body); ok {
-		s.spend(j.route, out.target, u, j.start)
-	}
 	s.metrics.Request(j.route.Name, out.target.Credential.Provider, 200, time.Since(j.start).Seconds())
 }
 
