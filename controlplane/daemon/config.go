@@ -22,6 +22,8 @@ type Config struct {
 	SecretKey    string
 	LogLevel     string
 	LogFormat    string
+	// DebugListen, when set, serves net/http/pprof on this loopback address.
+	DebugListen string
 	// DatabricksApp is true inside a Databricks App (DATABRICKS_APP_PORT set):
 	// the platform's proxy authenticates users and forwards their identity.
 	DatabricksApp bool
@@ -48,6 +50,7 @@ func (c *Config) specs(getenv func(string) string) []flagSpec {
 		{"secret-scope", "GATEWAY_SECRET_SCOPE", "", "Databricks secret scope holding credentials (instead of the local store)", &c.SecretScope},
 		{"log-level", "GATEWAY_LOG_LEVEL", "info", "debug, info, warn or error", &c.LogLevel},
 		{"log-format", "GATEWAY_LOG_FORMAT", "text", "text or json", &c.LogFormat},
+		{"debug-listen", "GATEWAY_DEBUG_LISTEN", "", "loopback address to serve Go profiles on (/debug/pprof/); off when empty", &c.DebugListen},
 	}
 }
 

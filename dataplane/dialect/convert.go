@@ -2,8 +2,9 @@ package dialect
 
 import (
 	"bytes"
-	"encoding/json"
 	"strings"
+
+	"github.com/segmentio/encoding/json"
 )
 
 // Conversions more than one dialect makes the same way.

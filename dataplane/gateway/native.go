@@ -2,10 +2,10 @@ package gateway
 
 import (
 	"bytes"
-	"encoding/json"
 	"strings"
 	"time"
 
+	"github.com/segmentio/encoding/json"
 	"github.com/valyala/fasthttp"
 
 	"github.com/ai-gateway/gateway/dataplane/dialect"

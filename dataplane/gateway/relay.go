@@ -48,6 +48,7 @@ func (s *Server) relay(rc *fasthttp.RequestCtx, j *job, out outcome, cancel cont
 	stream := out.res.Stream
 	streamHeaders(rc, enc.ContentType(), out.res.Header)
 	rc.SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer s.recoverStream(j.route.Name)
 		defer cancel()
 		defer func() { _ = stream.Close() }()
 		status := 200
@@ -105,6 +106,7 @@ func (s *Server) relayForward(rc *fasthttp.RequestCtx, j *job, out outcome, canc
 	streamHeaders(rc, fwd.ContentType, fwd.Header)
 	rc.SetStatusCode(fwd.Status)
 	rc.SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer s.recoverStream(j.route.Name)
 		defer cancel()
 		defer fwd.Close()
 		status := fwd.Status

@@ -7,13 +7,14 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/segmentio/encoding/json"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
@@ -95,6 +96,9 @@ var (
 
 // Handle is the fasthttp handler for every request.
 func (s *Server) Handle(rc *fasthttp.RequestCtx) {
+	// fasthttp does not recover panics the way net/http does: one bug reached
+	// by one request would stop every stream in flight.
+	defer s.recoverRequest(rc)
 	path := rc.Path()
 	switch {
 	case bytes.Equal(path, pathChat):
@@ -130,6 +134,26 @@ func (s *Server) Handle(rc *fasthttp.RequestCtx) {
 			return
 		}
 		rc.Error("404 page not found", fasthttp.StatusNotFound)
+	}
+}
+
+// recoverRequest turns a panic in a handler into a 500 for that request alone.
+// The stack goes to the log; the client gets no detail.
+func (s *Server) recoverRequest(rc *fasthttp.RequestCtx) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	s.log.Error("panic serving request", "method", string(rc.Method()), "path", string(rc.Path()), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	rc.Response.Reset()
+	writeError(rc, &providers.Error{Status: 500, Type: "api_error", Code: "internal_error", Message: "the gateway failed to serve this request; the error is in its log"})
+}
+
+// recoverStream does the same inside a stream writer, where headers are gone
+// already: the stream just ends, and the process keeps serving.
+func (s *Server) recoverStream(route string) {
+	if v := recover(); v != nil {
+		s.log.Error("panic while streaming", "endpoint", route, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 	}
 }
 

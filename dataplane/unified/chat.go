@@ -7,9 +7,10 @@ package unified
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/segmentio/encoding/json"
 )
 
 // Roles.

@@ -3,9 +3,10 @@ package unified
 import (
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"math"
+
+	"github.com/segmentio/encoding/json"
 )
 
 // ChatResponse is OpenAI's chat.completion object.

@@ -151,8 +151,8 @@ func bodyFor(model string, stream bool) []byte {
 	return []byte(`{"model":"` + model + `"` + s + `,"messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Write one paragraph about foxes and dogs."}],"temperature":0.7,"max_tokens":200}`)
 }
 
-func run(dur time.Duration, rounds int, concs []int, scenarios []string, gatewaydBin, out string) error {
-	e, err := setup(gatewaydBin)
+func run(dur time.Duration, rounds int, concs []int, scenarios []string, gatewaydBin, out, profileDir string) error {
+	e, err := setup(gatewaydBin, profileDir != "")
 	if err != nil {
 		return err
 	}
@@ -190,7 +190,11 @@ func run(dur time.Duration, rounds int, concs []int, scenarios []string, gateway
 			var bs, gs []result
 			for i := 0; i < rounds; i++ {
 				bs = append(bs, load(b, c, dur, nil))
-				gs = append(gs, load(g, c, dur, during))
+				gd := during
+				if profileDir != "" && i == 0 {
+					gd = withProfiles(during, e.dbgAddr, filepath.Join(profileDir, fmt.Sprintf("%s-c%d", sc, c)), dur)
+				}
+				gs = append(gs, load(g, c, dur, gd))
 			}
 			r := row{scenario: sc, conc: c, base: merge(bs), gw: merge(gs)}
 			if sc == "chat" && c == 1 {
@@ -262,4 +266,43 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/1e6) }
 func numCPU() int {
 	b, _ := os.ReadFile("/proc/cpuinfo")
 	return max(strings.Count(string(b), "processor\t:"), 1)
+}
+
+// withProfiles runs during (if any) and, alongside, records gatewayd's CPU
+// profile over most of the run and its heap at the middle of it.
+func withProfiles(during func(stop <-chan struct{}), dbgAddr, prefix string, d time.Duration) func(stop <-chan struct{}) {
+	return func(stop <-chan struct{}) {
+		if during != nil {
+			go during(stop)
+		}
+		if err := os.MkdirAll(filepath.Dir(prefix), 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "profile:", err)
+			return
+		}
+		secs := max(1, int(d/time.Second)-1)
+		go fetch("http://"+dbgAddr+fmt.Sprintf("/debug/pprof/profile?seconds=%d", secs), prefix+"-cpu.pprof", time.Duration(secs+10)*time.Second)
+		select {
+		case <-stop:
+			return
+		case <-time.After(d / 2):
+		}
+		fetch("http://"+dbgAddr+"/debug/pprof/heap", prefix+"-heap.pprof", 10*time.Second)
+		// The text form ends with runtime.MemStats: heap, stacks and what is
+		// held but idle, which is what RSS is made of.
+		fetch("http://"+dbgAddr+"/debug/pprof/heap?debug=1", prefix+"-heap.txt", 10*time.Second)
+	}
+}
+
+func fetch(url, file string, timeout time.Duration) {
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(url)
+	if err := fasthttp.DoTimeout(req, resp, timeout); err != nil || resp.StatusCode() != 200 {
+		fmt.Fprintln(os.Stderr, "profile:", url, err, resp.StatusCode())
+		return
+	}
+	if err := os.WriteFile(file, resp.Body(), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "profile:", err)
+	}
 }

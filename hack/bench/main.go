@@ -42,9 +42,10 @@ func main() {
 		scenarios = flag.String("scenarios", "chat,stream,embed,anthropic,churn", "scenarios to run")
 		gatewayd  = flag.String("gatewayd", "", "gatewayd binary (default: build ./cmd/gatewayd)")
 		out       = flag.String("out", "", "also write the report as markdown to this file")
+		profile   = flag.String("profile", "", "write gatewayd CPU and heap profiles of each gateway run into this folder")
 	)
 	flag.Parse()
-	if err := run(*duration, *rounds, parseInts(*concs), strings.Split(*scenarios, ","), *gatewayd, *out); err != nil {
+	if err := run(*duration, *rounds, parseInts(*concs), strings.Split(*scenarios, ","), *gatewayd, *out, *profile); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -178,10 +179,12 @@ spec:
 type env struct {
 	upstream, proxy, gateway *proc
 	upAddr, pxAddr, gwAddr   string
-	dir                      string
+	// dbgAddr serves gatewayd's pprof when profiling.
+	dbgAddr string
+	dir     string
 }
 
-func setup(gatewaydBin string) (*env, error) {
+func setup(gatewaydBin string, profile bool) (*env, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -215,8 +218,12 @@ func setup(gatewaydBin string) (*env, error) {
 	if e.proxy, err = start(self, []string{"proxy", e.pxAddr, e.upAddr}, nil); err != nil {
 		return nil, err
 	}
-	if e.gateway, err = start(gatewaydBin, []string{"--listen", e.gwAddr, "--manifests", mdir,
-		"--data-dir", filepath.Join(dir, "data"), "--log-level", "warn"},
+	args := []string{"--listen", e.gwAddr, "--manifests", mdir, "--data-dir", filepath.Join(dir, "data"), "--log-level", "warn"}
+	if profile {
+		e.dbgAddr = freeAddr()
+		args = append(args, "--debug-listen", e.dbgAddr)
+	}
+	if e.gateway, err = start(gatewaydBin, args,
 		[]string{"BENCH_UPSTREAM_KEY=sk-bench", "GATEWAY_SECRET_KEY=" + strings.Repeat("ab", 32)}); err != nil {
 		return nil, err
 	}

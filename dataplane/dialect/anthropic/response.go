@@ -1,9 +1,10 @@
 package anthropic
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/segmentio/encoding/json"
 
 	"github.com/ai-gateway/gateway/dataplane/dialect"
 	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"

@@ -2,7 +2,8 @@ package anthropic
 
 import (
 	"bufio"
-	"encoding/json"
+
+	"github.com/segmentio/encoding/json"
 
 	"github.com/ai-gateway/gateway/dataplane/dialect"
 	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"

@@ -2,10 +2,11 @@ package gemini
 
 import (
 	"bytes"
-	"encoding/json"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/segmentio/encoding/json"
 
 	"github.com/ai-gateway/gateway/dataplane/dialect"
 	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"

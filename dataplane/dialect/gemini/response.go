@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"sort"
 	"strconv"
+
+	"github.com/segmentio/encoding/json"
 
 	"github.com/ai-gateway/gateway/dataplane/dialect"
 	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"

@@ -2,8 +2,9 @@ package gemini
 
 import (
 	"bytes"
-	"encoding/json"
 	"strings"
+
+	"encoding/json"
 
 	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"
 	"github.com/ai-gateway/gateway/dataplane/providers"

@@ -2,8 +2,9 @@ package gemini
 
 import (
 	"bufio"
-	"encoding/json"
 	"slices"
+
+	"github.com/segmentio/encoding/json"
 
 	"github.com/ai-gateway/gateway/dataplane/dialect"
 	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"

@@ -2,10 +2,10 @@ package responses
 
 import (
 	"bytes"
-	"encoding/json"
 	"strconv"
 	"strings"
 
+	"github.com/segmentio/encoding/json"
 	"github.com/tidwall/gjson"
 
 	"github.com/ai-gateway/gateway/dataplane/dialect"

@@ -70,10 +70,11 @@ package responses
 
 import (
 	"crypto/rand"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/segmentio/encoding/json"
 
 	"github.com/ai-gateway/gateway/dataplane/dialect"
 	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"

@@ -2,9 +2,10 @@ package responses
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"strings"
+
+	"github.com/segmentio/encoding/json"
 
 	"github.com/ai-gateway/gateway/dataplane/dialect"
 	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"

@@ -6,9 +6,10 @@ package jsonenc
 
 import (
 	"bytes"
-	"encoding/json"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/segmentio/encoding/json"
 )
 
 // Marshal is json.Marshal without HTML escaping.

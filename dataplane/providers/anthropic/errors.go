@@ -1,9 +1,10 @@
 package anthropic
 
 import (
-	"encoding/json"
 	"strconv"
 	"strings"
+
+	"github.com/segmentio/encoding/json"
 
 	"github.com/ai-gateway/gateway/dataplane/providers"
 )

@@ -1,9 +1,10 @@
 package anthropic
 
 import (
-	"encoding/json"
 	"net/url"
 	"strings"
+
+	"github.com/segmentio/encoding/json"
 
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/providers/media"

@@ -2,8 +2,9 @@ package anthropic
 
 import (
 	"bytes"
-	"encoding/json"
 	"strings"
+
+	"github.com/segmentio/encoding/json"
 
 	"github.com/ai-gateway/gateway/dataplane/providers"
 	"github.com/ai-gateway/gateway/dataplane/unified"

@@ -1,10 +1,10 @@
 package anthropic
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 
+	"github.com/segmentio/encoding/json"
 	"github.com/valyala/fasthttp"
 
 	"github.com/ai-gateway/gateway/dataplane/providers"

@@ -1,9 +1,9 @@
 package cohere
 
 import (
-	"encoding/json"
 	"strconv"
 
+	"github.com/segmentio/encoding/json"
 	"github.com/tidwall/gjson"
 
 	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"

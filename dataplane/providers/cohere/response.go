@@ -1,8 +1,9 @@
 package cohere
 
 import (
-	"encoding/json"
 	"strings"
+
+	"github.com/segmentio/encoding/json"
 
 	"github.com/ai-gateway/gateway/dataplane/internal/jsonenc"
 	"github.com/ai-gateway/gateway/dataplane/providers"

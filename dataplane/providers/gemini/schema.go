@@ -2,10 +2,11 @@ package gemini
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
+
+	"encoding/json"
 )
 
 // Gemini's Schema (function parameters and responseSchema) is a subset of

@@ -2,9 +2,9 @@ package gemini
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 
+	"github.com/segmentio/encoding/json"
 	"github.com/valyala/fasthttp"
 
 	"github.com/ai-gateway/gateway/dataplane/providers"

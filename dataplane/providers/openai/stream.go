@@ -3,10 +3,10 @@ package openai
 import (
 	"bytes"
 	"cmp"
-	"encoding/json"
 	"errors"
 	"io"
 
+	"github.com/segmentio/encoding/json"
 	"github.com/tidwall/gjson"
 	"github.com/valyala/fasthttp"
 
