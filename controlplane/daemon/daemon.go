@@ -68,6 +68,11 @@ func Start(ctx context.Context, cfg *Config, o Options) (*Gateway, <-chan error,
 	if err != nil {
 		return nil, nil, fmt.Errorf("open secret store: %w", err)
 	}
+	if cfg.DebugListen != "" {
+		if err := startDebug(ctx, cfg.DebugListen, log); err != nil {
+			return nil, nil, err
+		}
+	}
 	reg := builtin.Registry()
 	idx, err := state.New(reg.Adapter)
 	if err != nil {
