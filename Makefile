@@ -33,10 +33,12 @@ build:
 run: build
 	$(BIN)/gatewayd
 
-test: lint unit fuzz
+test: lint ui-deps unit fuzz
 
-unit:
-	$(GO) test -race -count=1 $(PKGS)
+# GATEWAY_UI_E2E=1: the browser tests (ui/web TestBrowser) fail instead of
+# skipping when Chromium or playwright-core is missing.
+unit: ui-deps
+	GATEWAY_UI_E2E=1 E2E_CHROMIUM=$(CHROMIUM) $(GO) test -race -count=1 $(PKGS)
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
@@ -80,3 +82,23 @@ swagger-ui:
 	rm -rf $(SWAGGER_UI)/dist && mkdir -p $(SWAGGER_UI)/dist
 	cd $(SWAGGER_UI)/node_modules/swagger-ui-dist && cp $(SWAGGER_UI_FILES) $(CURDIR)/$(SWAGGER_UI)/dist/
 	cd $(SWAGGER_UI) && node -p "require('swagger-ui-dist/package.json').version" > dist/VERSION
+
+# Browser tests of the web UI (ui/web TestBrowser, scripts in ui/e2e):
+# playwright-core from npm, pinned in ui/e2e/package-lock.json, driving
+# Debian's Chromium (Playwright's own browser download is not used). `make
+# test` installs both; a plain `go test ./...` skips the browser tests when
+# they are missing. npm ci runs again only when the lock file changes.
+UI_E2E   := ui/e2e
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: ui-deps
+ui-deps: $(UI_E2E)/node_modules/.package-lock.json
+	@if [ ! -x $(CHROMIUM) ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium; \
+	fi
+
+$(UI_E2E)/node_modules/.package-lock.json: $(UI_E2E)/package.json $(UI_E2E)/package-lock.json
+	cd $(UI_E2E) && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@

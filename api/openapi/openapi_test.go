@@ -31,6 +31,7 @@ import (
 	"github.com/ai-gateway/gateway/dataplane/providers/builtin"
 	"github.com/ai-gateway/gateway/dataplane/state"
 	"github.com/ai-gateway/gateway/ui/swagger"
+	"github.com/ai-gateway/gateway/ui/web"
 )
 
 // route is a method and an OpenAPI path template.
@@ -127,7 +128,7 @@ var streamSamples = []sample{
 }
 
 // realRoutes is every route gatewayd serves: the data plane's, the
-// management API's (from its own table) and the documentation's.
+// management API's (from its own table), the documentation's and the web UI's page.
 func realRoutes() []route {
 	var out []route
 	for _, r := range dataPlaneRoutes {
@@ -136,7 +137,7 @@ func realRoutes() []route {
 	for _, r := range mgmt.Routes() {
 		out = append(out, route{r.Method, r.Pattern})
 	}
-	out = append(out, route{"GET", swagger.OpenAPIPath}, route{"GET", swagger.DocsPath})
+	out = append(out, route{"GET", swagger.OpenAPIPath}, route{"GET", swagger.DocsPath}, route{"GET", web.IndexPath})
 	return out
 }
 

@@ -24,6 +24,9 @@ type Config struct {
 	LogFormat    string
 	// DebugListen, when set, serves net/http/pprof on this loopback address.
 	DebugListen string
+	// WorkspacePoll is how often the workspace folder is polled (a Go
+	// duration; empty means the store's default, 5s).
+	WorkspacePoll string
 	// DatabricksApp is true inside a Databricks App (DATABRICKS_APP_PORT set):
 	// the platform's proxy authenticates users and forwards their identity.
 	DatabricksApp bool
@@ -48,6 +51,7 @@ func (c *Config) specs(getenv func(string) string) []flagSpec {
 		{"data-dir", "GATEWAY_DATA_DIR", "./.gateway-data", "folder for the local secret store and its key", &c.DataDir},
 		{"workspace-dir", "GATEWAY_WORKSPACE_DIR", "", "Databricks workspace folder holding the manifests (instead of --manifests)", &c.WorkspaceDir},
 		{"secret-scope", "GATEWAY_SECRET_SCOPE", "", "Databricks secret scope holding credentials (instead of the local store)", &c.SecretScope},
+		{"workspace-poll", "GATEWAY_WORKSPACE_POLL", "", "how often to poll --workspace-dir for changes, e.g. 10s (default 5s)", &c.WorkspacePoll},
 		{"log-level", "GATEWAY_LOG_LEVEL", "info", "debug, info, warn or error", &c.LogLevel},
 		{"log-format", "GATEWAY_LOG_FORMAT", "text", "text or json", &c.LogFormat},
 		{"debug-listen", "GATEWAY_DEBUG_LISTEN", "", "loopback address to serve Go profiles on (/debug/pprof/); off when empty", &c.DebugListen},

@@ -15,8 +15,6 @@ import (
 
 	"github.com/ai-gateway/gateway/controlplane/controller"
 	"github.com/ai-gateway/gateway/controlplane/mgmt"
-	"github.com/ai-gateway/gateway/controlplane/secrets/localfile"
-	"github.com/ai-gateway/gateway/controlplane/store/localdir"
 	anthropicdialect "github.com/ai-gateway/gateway/dataplane/dialect/anthropic"
 	geminidialect "github.com/ai-gateway/gateway/dataplane/dialect/gemini"
 	responsesdialect "github.com/ai-gateway/gateway/dataplane/dialect/responses"
@@ -25,6 +23,7 @@ import (
 	"github.com/ai-gateway/gateway/dataplane/providers/builtin"
 	"github.com/ai-gateway/gateway/dataplane/state"
 	"github.com/ai-gateway/gateway/ui/swagger"
+	"github.com/ai-gateway/gateway/ui/web"
 )
 
 // DrainTimeout is how long a shutdown waits for in-flight requests and streams.
@@ -45,6 +44,8 @@ type Gateway struct {
 type Options struct {
 	Logger *slog.Logger
 	Getenv func(string) (string, bool)
+	// DatabricksConfig adjusts the Databricks SDK configuration (see stores.go).
+	DatabricksConfig DatabricksConfigHook
 }
 
 // Start builds the gateway from cfg, binds its listener and starts serving.
@@ -57,16 +58,9 @@ func Start(ctx context.Context, cfg *Config, o Options) (*Gateway, <-chan error,
 	if o.Getenv == nil {
 		o.Getenv = os.LookupEnv
 	}
-	if cfg.WorkspaceDir != "" || cfg.SecretScope != "" {
-		return nil, nil, errors.New("--workspace-dir and --secret-scope (Databricks workspace files and secrets) are not available in this build yet; use --manifests and --data-dir")
-	}
-	st, err := localdir.New(cfg.Manifests, localdir.Options{Logger: log})
+	ss, err := openStores(ctx, cfg, o, log)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open manifest folder: %w", err)
-	}
-	sec, err := localfile.Open(cfg.DataDir, localfile.Options{Key: cfg.SecretKey, Logger: log})
-	if err != nil {
-		return nil, nil, fmt.Errorf("open secret store: %w", err)
+		return nil, nil, err
 	}
 	if cfg.DebugListen != "" {
 		if err := startDebug(ctx, cfg.DebugListen, log); err != nil {
@@ -80,8 +74,8 @@ func Start(ctx context.Context, cfg *Config, o Options) (*Gateway, <-chan error,
 	}
 	m := metrics.New()
 	ctrl := controller.New(controller.Options{
-		Store: st, Secrets: sec, Writer: idx, Providers: reg, Getenv: o.Getenv, Logger: log,
-		OnSwap: m.Swapped,
+		Store: ss.manifests, Secrets: ss.secrets, Writer: idx, Providers: reg, Getenv: o.Getenv, Logger: log,
+		OnSwap: m.Swapped, SecretScope: cfg.SecretScope,
 	})
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -95,7 +89,12 @@ func Start(ctx context.Context, cfg *Config, o Options) (*Gateway, <-chan error,
 		TrustForwardedUser: cfg.DatabricksApp, Logger: log})
 	apiHandler := fasthttpadaptor.NewFastHTTPHandler(api)
 	docs := swagger.FastHTTPHandler()
+	ui := web.FastHTTPHandler()
 	fallback := func(rc *fasthttp.RequestCtx) {
+		if web.Match(string(rc.Path())) {
+			ui(rc)
+			return
+		}
 		if swagger.Match(string(rc.Path())) {
 			docs(rc)
 			return
@@ -138,7 +137,7 @@ func Start(ctx context.Context, cfg *Config, o Options) (*Gateway, <-chan error,
 		}
 		done <- err
 	}()
-	log.Info("gatewayd listening", "addr", g.Addr, "manifests", st.Dir(), "data_dir", cfg.DataDir)
+	log.Info("gatewayd listening", "addr", g.Addr, "manifests", ss.manifestsAt, "secrets", ss.secretsAt)
 	return g, done, nil
 }
 

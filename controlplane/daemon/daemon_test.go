@@ -911,7 +911,12 @@ func TestLogger(t *testing.T) {
 }
 
 func TestStartRefusals(t *testing.T) {
-	quiet := daemon.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	// An empty environment, and no ~/.databrickscfg, so no real Databricks
+	// configuration leaks in.
+	noEnv := func(k string) (string, bool) {
+		return map[string]string{"DATABRICKS_CONFIG_FILE": "/nonexistent"}[k], k == "DATABRICKS_CONFIG_FILE"
+	}
+	quiet := daemon.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Getenv: noEnv}
 	base := func() *daemon.Config {
 		return &daemon.Config{Listen: "127.0.0.1:0", Manifests: t.TempDir(), DataDir: t.TempDir(), SecretKey: testSecretKey}
 	}
@@ -925,8 +930,10 @@ func TestStartRefusals(t *testing.T) {
 		edit    func(*daemon.Config)
 		wantErr []string
 	}{
-		{"workspace dir", func(c *daemon.Config) { c.WorkspaceDir = "/Workspace/Users/me/gateway" }, []string{"--workspace-dir", "not available", "--manifests"}},
-		{"secret scope", func(c *daemon.Config) { c.SecretScope = "ai-gateway" }, []string{"--secret-scope", "not available"}},
+		// Databricks mode with no workspace configured (the environment is
+		// empty here): a clear startup error. TestDatabricksStartRefusals has more.
+		{"workspace dir without a workspace", func(c *daemon.Config) { c.WorkspaceDir = "/Workspace/Users/me/gateway" }, []string{"--workspace-dir", "DATABRICKS_HOST"}},
+		{"secret scope without a workspace", func(c *daemon.Config) { c.SecretScope = "ai-gateway" }, []string{"--secret-scope", "DATABRICKS_HOST"}},
 		{"bad secret key", func(c *daemon.Config) { c.SecretKey = "too-short" }, []string{"secret store", "GATEWAY_SECRET_KEY"}},
 		{"address in use", func(c *daemon.Config) { c.Listen = busy.Addr().String() }, []string{"listen on " + busy.Addr().String()}},
 	} {

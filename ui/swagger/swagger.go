@@ -5,15 +5,9 @@
 package swagger
 
 import (
-	"bytes"
-	"compress/gzip"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"io/fs"
 	"net/http"
-	"path"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -21,6 +15,7 @@ import (
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"github.com/ai-gateway/gateway/api/openapi"
+	"github.com/ai-gateway/gateway/ui/internal/assets"
 )
 
 // Paths served.
@@ -42,67 +37,23 @@ const csp = "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'sel
 	"img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; " +
 	"frame-ancestors 'self'; base-uri 'none'; form-action 'self'; object-src 'none'"
 
-type asset struct {
-	data        []byte
-	contentType string
-	etag        string
-	gzipOnce    sync.Once
-	gz          []byte // nil when compression does not pay
-}
-
-func (a *asset) gzipped() []byte {
-	a.gzipOnce.Do(func() {
-		if len(a.data) < 1024 {
-			return
-		}
-		var b bytes.Buffer
-		w, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
-		_, _ = w.Write(a.data)
-		_ = w.Close()
-		if b.Len() < len(a.data)*9/10 {
-			a.gz = b.Bytes()
-		}
-	})
-	return a.gz
-}
-
-// assets maps a request path to its file.
-var assets = sync.OnceValue(func() map[string]*asset {
-	m := map[string]*asset{}
-	add := func(urlPath, name string) {
-		data, err := fs.ReadFile(files, name)
-		if err != nil {
-			panic(err) // embedded: cannot happen
-		}
-		sum := sha256.Sum256(data)
-		m[urlPath] = &asset{data: data, contentType: contentType(name), etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
-	}
-	add(DocsPath, "index.html")
-	add(DocsPath+"/", "index.html")
-	add(DocsPath+"/init.js", "init.js")
+// docsFiles maps each request path to its file: /docs and /docs/ are the page,
+// /docs/init.js its initializer, /docs/NAME each file of dist/.
+var docsFiles = sync.OnceValue(func() *assets.Set {
+	routes := map[string]string{DocsPath: "index.html", DocsPath + "/": "index.html", DocsPath + "/init.js": "init.js"}
 	entries, err := fs.ReadDir(files, "dist")
+	if err != nil {
+		panic(err) // embedded: cannot happen
+	}
+	for _, e := range entries {
+		routes[DocsPath+"/"+e.Name()] = "dist/" + e.Name()
+	}
+	s, err := assets.New(files, routes, csp)
 	if err != nil {
 		panic(err)
 	}
-	for _, e := range entries {
-		add(DocsPath+"/"+e.Name(), "dist/"+e.Name())
-	}
-	return m
+	return s
 })
-
-func contentType(name string) string {
-	switch path.Ext(name) {
-	case ".html":
-		return "text/html; charset=utf-8"
-	case ".js":
-		return "text/javascript; charset=utf-8"
-	case ".css":
-		return "text/css; charset=utf-8"
-	case ".png":
-		return "image/png"
-	}
-	return "text/plain; charset=utf-8" // LICENSE, NOTICE, VERSION, *.LICENSE.txt
-}
 
 // Match reports whether Handler serves p: /openapi.json, /docs and the
 // files under /docs/. Use it to route requests to Handler.
@@ -112,7 +63,7 @@ func Match(p string) bool {
 
 // Version is the swagger-ui-dist release embedded.
 func Version() string {
-	return strings.TrimSpace(string(assets()[DocsPath+"/VERSION"].data))
+	return strings.TrimSpace(string(docsFiles().Data(DocsPath + "/VERSION")))
 }
 
 // Handler serves /openapi.json, /docs (Swagger UI) and its files under
@@ -120,47 +71,13 @@ func Version() string {
 // authentication: the document holds no secret.
 func Handler() http.Handler {
 	doc := openapi.Handler()
+	files := docsFiles()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == OpenAPIPath {
 			doc.ServeHTTP(w, r)
 			return
 		}
-		a, ok := assets()[r.URL.Path]
-		if !ok {
-			http.Error(w, "404 page not found", http.StatusNotFound)
-			return
-		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		h := w.Header()
-		h.Set("Content-Type", a.contentType)
-		h.Set("Cache-Control", "no-cache") // revalidate: the ETag makes that a 304
-		h.Set("ETag", a.etag)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Vary", "Accept-Encoding")
-		if strings.HasPrefix(a.contentType, "text/html") {
-			h.Set("Content-Security-Policy", csp)
-			h.Set("Referrer-Policy", "no-referrer")
-		}
-		if r.Header.Get("If-None-Match") == a.etag {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-		body := a.data
-		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
-			if gz := a.gzipped(); gz != nil {
-				h.Set("Content-Encoding", "gzip")
-				body = gz
-			}
-		}
-		h.Set("Content-Length", strconv.Itoa(len(body)))
-		if r.Method == http.MethodHead {
-			return
-		}
-		_, _ = w.Write(body)
+		files.ServeHTTP(w, r)
 	})
 }
 
@@ -169,15 +86,4 @@ func Handler() http.Handler {
 //	if swagger.Match(string(rc.Path())) { docs(rc); return }
 func FastHTTPHandler() fasthttp.RequestHandler {
 	return fasthttpadaptor.NewFastHTTPHandler(Handler())
-}
-
-func acceptsGzip(ae string) bool {
-	for _, part := range strings.Split(ae, ",") {
-		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(coding), "gzip") {
-			q := strings.ReplaceAll(params, " ", "")
-			return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
-		}
-	}
-	return false
 }
