@@ -44,10 +44,15 @@ func Document() []byte {
 // Handler serves the document (GET and HEAD) wherever it is mounted,
 // conventionally at Path.
 func Handler() http.Handler {
-	doc := Document()
-	sum := sha256.Sum256(doc)
-	etag := `"` + hex.EncodeToString(sum[:8]) + `"`
+	// Built on first use: most gateways never serve the document, and the
+	// YAML-to-JSON conversion would otherwise cost every process at start.
+	served := sync.OnceValues(func() ([]byte, string) {
+		doc := Document()
+		sum := sha256.Sum256(doc)
+		return doc, `"` + hex.EncodeToString(sum[:8]) + `"`
+	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		doc, etag := served()
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)

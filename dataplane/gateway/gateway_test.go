@@ -446,3 +446,23 @@ func TestBodyTooLargeInCallersDialect(t *testing.T) {
 		t.Errorf("POST models = %d, want 405", resp.StatusCode)
 	}
 }
+
+// Every /gateway/ route is also served under /api/gateway/, the only paths a
+// Databricks App lets token-authenticated clients reach.
+func TestAPIAlias(t *testing.T) {
+	e := newEnv(t)
+	e.serve(chatEP("c", tgt("echo", "mock")))
+	for _, path := range []string{chatPath, "/api" + chatPath} {
+		resp, body := e.post(path, `{"model":"c","messages":[{"role":"user","content":"alias"}]}`)
+		if resp.StatusCode != 200 || !strings.Contains(body, "alias") {
+			t.Errorf("%s: %d %s", path, resp.StatusCode, body)
+		}
+	}
+	resp, body := e.post("/api/gateway/nope", `{}`)
+	if resp.StatusCode != 404 || !strings.Contains(body, "no route for /gateway/nope") {
+		t.Errorf("unknown alias path: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := e.post("/api/gatewayx/mlflow/v1/chat/completions", `{}`); resp.StatusCode != 404 {
+		t.Errorf("a path that only starts like the alias: %d %s", resp.StatusCode, body)
+	}
+}

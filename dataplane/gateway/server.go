@@ -69,6 +69,7 @@ func New(opts Options) *Server {
 		ReadTimeout:           5 * time.Minute,
 		IdleTimeout:           2 * time.Minute,
 		ReadBufferSize:        8 << 10,
+		ReduceMemoryUsage:     true,
 		NoDefaultDate:         false,
 		NoDefaultServerHeader: false,
 		CloseOnShutdown:       true,
@@ -87,11 +88,13 @@ func (s *Server) Shutdown(ctx context.Context) error { return s.srv.ShutdownWith
 
 var (
 	prefixGateway = []byte("/gateway/")
-	pathChat      = []byte("/gateway/mlflow/v1/chat/completions")
-	pathCompl     = []byte("/gateway/mlflow/v1/completions")
-	pathEmbed     = []byte("/gateway/mlflow/v1/embeddings")
-	pathModels    = []byte("/gateway/mlflow/v1/models")
-	suffixInvoke  = []byte("/mlflow/invocations")
+	// prefixAPIGateway is the alias of prefixGateway under /api/.
+	prefixAPIGateway = []byte("/api/gateway/")
+	pathChat         = []byte("/gateway/mlflow/v1/chat/completions")
+	pathCompl        = []byte("/gateway/mlflow/v1/completions")
+	pathEmbed        = []byte("/gateway/mlflow/v1/embeddings")
+	pathModels       = []byte("/gateway/mlflow/v1/models")
+	suffixInvoke     = []byte("/mlflow/invocations")
 )
 
 // Handle is the fasthttp handler for every request.
@@ -100,6 +103,13 @@ func (s *Server) Handle(rc *fasthttp.RequestCtx) {
 	// by one request would stop every stream in flight.
 	defer s.recoverRequest(rc)
 	path := rc.Path()
+	if bytes.HasPrefix(path, prefixAPIGateway) {
+		// A Databricks App lets clients that authenticate with a token reach
+		// paths under /api/ only, so every /gateway/ route is also served
+		// under /api/gateway/.
+		rc.URI().SetPathBytes(path[len(prefixAPIGateway)-len(prefixGateway):])
+		path = rc.Path()
+	}
 	switch {
 	case bytes.Equal(path, pathChat):
 		s.inference(rc, providers.TaskChat, "")

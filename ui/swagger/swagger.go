@@ -71,13 +71,14 @@ func Version() string {
 // authentication: the document holds no secret.
 func Handler() http.Handler {
 	doc := openapi.Handler()
-	files := docsFiles()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == OpenAPIPath {
 			doc.ServeHTTP(w, r)
 			return
 		}
-		files.ServeHTTP(w, r)
+		// Swagger UI's 1.5 MB are read on the first visit to /docs, not
+		// held by every gateway from the start.
+		docsFiles().ServeHTTP(w, r)
 	})
 }
 
