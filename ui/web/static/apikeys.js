@@ -8,7 +8,7 @@ import { api, seg } from "./api.js";
 import { h, statusBadge, confirmDialog, toast } from "./dom.js";
 import { store } from "./store.js";
 import { mountEditor, markErrors, clearErrors } from "./editor.js";
-import { field, parseLabels, formatLabels } from "./endpoint-form.js";
+import { field, formatLabels, manifestBase } from "./endpoint-form.js";
 import { loadError, fileErrorsBox, notReadyNote } from "./gateway.js";
 
 /** Describes where an APIKey's credential comes from, never the credential. */
@@ -241,16 +241,7 @@ function apikeyForm(obj, create) {
   );
 
   const read = () => {
-    const out = structuredClone(obj);
-    out.apiVersion = "gateway/v1alpha1";
-    out.kind = "APIKey";
-    delete out.status;
-    const meta = { ...(obj.metadata || {}), name: name.value.trim() };
-    delete meta.generation;
-    const lb = parseLabels(labels.value);
-    if (Object.keys(lb).length) meta.labels = lb;
-    else delete meta.labels;
-    out.metadata = meta;
+    const out = manifestBase(obj, "APIKey", name.value, labels.value);
     const s = { ...(obj.spec || {}), provider: provider.value };
     delete s.secretRef;
     delete s.env;

@@ -33,6 +33,22 @@ function defaultKey() {
 }
 
 /** Parses "k=v, k2=v2" into labels; an entry without "=" is a key with an empty value. */
+// manifestBase copies obj as a manifest of kind with the form's name and
+// labels, dropping what the server owns (status, generation).
+export function manifestBase(obj, kind, name, labelsText) {
+  const out = structuredClone(obj);
+  out.apiVersion = "gateway/v1alpha1";
+  out.kind = kind;
+  delete out.status;
+  const meta = { ...(obj.metadata || {}), name: name.trim() };
+  delete meta.generation;
+  const lb = parseLabels(labelsText);
+  if (Object.keys(lb).length) meta.labels = lb;
+  else delete meta.labels;
+  out.metadata = meta;
+  return out;
+}
+
 export function parseLabels(text) {
   const out = {};
   for (const part of String(text).split(",")) {
@@ -255,16 +271,7 @@ function endpointForm(obj, create) {
   );
 
   const read = () => {
-    const out = structuredClone(obj);
-    out.apiVersion = "gateway/v1alpha1";
-    out.kind = "Endpoint";
-    delete out.status;
-    const meta = { ...(obj.metadata || {}), name: name.value.trim() };
-    delete meta.generation;
-    const lb = parseLabels(labels.value);
-    if (Object.keys(lb).length) meta.labels = lb;
-    else delete meta.labels;
-    out.metadata = meta;
+    const out = manifestBase(obj, "Endpoint", name.value, labels.value);
     const s = { ...(obj.spec || {}) };
     s.task = task.value;
     s.targets = state.targets.map((t) => {
