@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 )
@@ -30,8 +31,8 @@ func (s Source) String() string {
 // "spec.targets[1].weight" or "metadata.labels[team]"; it is empty for problems
 // with the whole document (a YAML syntax error, say).
 type FieldError struct {
-	Field  string
-	Detail string
+	Field  string `json:"field"`
+	Detail string `json:"message"`
 }
 
 // Error renders "<field>: <detail>", or just the detail when Field is empty.
@@ -52,6 +53,25 @@ func (errs FieldErrors) Error() string {
 		parts[i] = e.Error()
 	}
 	return strings.Join(parts, "; ")
+}
+
+// FieldsOf returns the field problems err carries (a *DocumentError, a
+// FieldErrors or a FieldError, wrapped or not), so that an API can answer
+// with them as data as well as in its message.
+func FieldsOf(err error) FieldErrors {
+	var de *DocumentError
+	if errors.As(err, &de) {
+		return de.Errs
+	}
+	var fe FieldErrors
+	if errors.As(err, &fe) {
+		return fe
+	}
+	var one FieldError
+	if errors.As(err, &one) {
+		return FieldErrors{one}
+	}
+	return nil
 }
 
 // DocumentError says which file, document, resource and fields are wrong.

@@ -55,11 +55,13 @@ type ApplyOptions struct {
 
 // Result is the outcome for one object.
 type Result struct {
-	Kind   string          `json:"kind"`
-	Name   string          `json:"name"`
-	Action string          `json:"action"`
-	Error  string          `json:"error,omitempty"`
-	Object v1alpha1.Object `json:"object,omitempty"`
+	Kind   string `json:"kind"`
+	Name   string `json:"name"`
+	Action string `json:"action"`
+	Error  string `json:"error,omitempty"`
+	// Fields names each wrong field of an invalid object, as Error does in words.
+	Fields v1alpha1.FieldErrors `json:"fields,omitempty"`
+	Object v1alpha1.Object      `json:"object,omitempty"`
 }
 
 // Apply writes decoded objects (from v1alpha1.Load) to the store: write-only
@@ -77,13 +79,13 @@ func (c *Controller) Apply(ctx context.Context, objs []v1alpha1.Decoded, opts Ap
 	wrote := false
 	for _, d := range objs {
 		if d.Object == nil {
-			results = append(results, Result{Action: ActionInvalid, Error: errText(d.Err)})
+			results = append(results, Result{Action: ActionInvalid, Error: errText(d.Err), Fields: v1alpha1.FieldsOf(d.Err)})
 			continue
 		}
 		k := Key{d.Object.GetTypeMeta().Kind, d.Object.GetMetadata().Name}
 		applied[k] = true
 		if d.Err != nil {
-			results = append(results, Result{Kind: k.Kind, Name: k.Name, Action: ActionInvalid, Error: d.Err.Error()})
+			results = append(results, Result{Kind: k.Kind, Name: k.Name, Action: ActionInvalid, Error: d.Err.Error(), Fields: v1alpha1.FieldsOf(d.Err)})
 			continue
 		}
 		r, changed, err := c.applyOne(ctx, k, v1alpha1.DeepCopyObject(d.Object), opts)
@@ -92,7 +94,7 @@ func (c *Controller) Apply(ctx context.Context, objs []v1alpha1.Decoded, opts Ap
 			if errors.Is(err, ErrConflict) {
 				action = ActionConflict
 			}
-			results = append(results, Result{Kind: k.Kind, Name: k.Name, Action: action, Error: err.Error()})
+			results = append(results, Result{Kind: k.Kind, Name: k.Name, Action: action, Error: err.Error(), Fields: v1alpha1.FieldsOf(err)})
 			continue
 		}
 		wrote = wrote || changed

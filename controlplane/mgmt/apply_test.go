@@ -36,6 +36,9 @@ func TestApplyMultiDocument(t *testing.T) {
 	if got := resp.Results[3].Error; !strings.Contains(got, "team.yaml: document 4: Endpoint/typo: spec.targets[0].wieght: unknown field") {
 		t.Errorf("invalid result error = %q", got)
 	}
+	if got := resp.Results[3].Fields; len(got) != 1 || got[0].Field != "spec.targets[0].wieght" || got[0].Detail != "unknown field" {
+		t.Errorf("invalid result fields = %+v", got)
+	}
 	if got := resp.Results[5].Error; !strings.Contains(got, "document 6") || !strings.Contains(got, "Widget") {
 		t.Errorf("unknown kind error = %q", got)
 	}

@@ -181,10 +181,11 @@ func decodeJSON[T any](t *testing.T, body string) T {
 // apiError is the management API's error body.
 type apiError struct {
 	Error struct {
-		Message string   `json:"message"`
-		Type    string   `json:"type"`
-		Code    string   `json:"code"`
-		Details []string `json:"details"`
+		Message string               `json:"message"`
+		Type    string               `json:"type"`
+		Code    string               `json:"code"`
+		Details []string             `json:"details"`
+		Fields  v1alpha1.FieldErrors `json:"fields"`
 	} `json:"error"`
 }
 
@@ -220,11 +221,12 @@ func ready(t *testing.T, obj v1alpha1.Object) v1alpha1.Condition {
 type applyResponse struct {
 	DryRun  bool `json:"dryRun"`
 	Results []struct {
-		Kind   string          `json:"kind"`
-		Name   string          `json:"name"`
-		Action string          `json:"action"`
-		Error  string          `json:"error"`
-		Object json.RawMessage `json:"object"`
+		Kind   string               `json:"kind"`
+		Name   string               `json:"name"`
+		Action string               `json:"action"`
+		Error  string               `json:"error"`
+		Fields v1alpha1.FieldErrors `json:"fields"`
+		Object json.RawMessage      `json:"object"`
 	} `json:"results"`
 }
 

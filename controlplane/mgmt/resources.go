@@ -77,11 +77,11 @@ func readOne(w http.ResponseWriter, r *http.Request, k kindInfo) (v1alpha1.Decod
 	}
 	d := ds[0]
 	if d.Err != nil {
-		writeError(w, http.StatusBadRequest, "invalid", d.Err.Error())
+		writeInvalid(w, d.Err.Error(), v1alpha1.FieldsOf(d.Err))
 		return d, false
 	}
 	if got := d.Object.GetTypeMeta().Kind; got != k.kind {
-		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("kind: this route takes %s, got %s", k.kind, got))
+		writeInvalid(w, fmt.Sprintf("kind: this route takes %s, got %s", k.kind, got), v1alpha1.FieldErrors{{Field: "kind", Detail: "this route takes " + k.kind + ", got " + got}})
 		return d, false
 	}
 	return d, true
@@ -104,7 +104,8 @@ func (s *Server) replace(k kindInfo) http.HandlerFunc {
 			return
 		}
 		if name := d.Object.GetMetadata().Name; name != r.PathValue("name") {
-			writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("metadata.name: %q does not match the URL's %q", name, r.PathValue("name")))
+			writeInvalid(w, fmt.Sprintf("metadata.name: %q does not match the URL's %q", name, r.PathValue("name")),
+				v1alpha1.FieldErrors{{Field: "metadata.name", Detail: fmt.Sprintf("%q does not match the URL's %q", name, r.PathValue("name"))}})
 			return
 		}
 		s.writeOne(w, r, d, controller.ApplyOptions{DryRun: dryRun(r)})
@@ -124,7 +125,7 @@ func (s *Server) writeOne(w http.ResponseWriter, r *http.Request, d v1alpha1.Dec
 	case controller.ActionConflict:
 		writeError(w, http.StatusConflict, "conflict", res.Error)
 	case controller.ActionInvalid:
-		writeError(w, http.StatusBadRequest, "invalid", res.Error)
+		writeInvalid(w, res.Error, res.Fields)
 	default:
 		status := http.StatusOK
 		if res.Action == controller.ActionCreated {

@@ -345,6 +345,35 @@ func TestInvalidBodies(t *testing.T) {
 	}
 }
 
+// Invalid objects name their wrong fields as data too, for a form to mark.
+func TestInvalidFields(t *testing.T) {
+	e := newEnv(t, baseFiles())
+	for _, tc := range []struct {
+		name, method, path, body string
+		want                     v1alpha1.FieldErrors
+	}{
+		{"unknown field", "POST", "/api/v1alpha1/endpoints",
+			strings.Replace(endpointYAML("x", "", "m", ""), "apiKeyRef: mock", "apiKeyRef: mock\n    wieght: 3", 1),
+			v1alpha1.FieldErrors{{Field: "spec.targets[0].wieght", Detail: "unknown field"}}},
+		{"two problems", "POST", "/api/v1alpha1/endpoints", endpointYAML("Bad_Name", "", "", ""),
+			v1alpha1.FieldErrors{{Field: "metadata.name"}, {Field: "spec.targets[0].model"}}},
+		{"wrong kind", "POST", "/api/v1alpha1/endpoints", mockKey, v1alpha1.FieldErrors{{Field: "kind"}}},
+		{"name differs from the URL", "PUT", "/api/v1alpha1/endpoints/other", chatEndpoint, v1alpha1.FieldErrors{{Field: "metadata.name"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := expectError(t, e.do(tc.method, tc.path, tc.body), 400, "invalid").Error.Fields
+			if len(got) != len(tc.want) {
+				t.Fatalf("fields %+v, want %+v", got, tc.want)
+			}
+			for i, w := range tc.want {
+				if got[i].Field != w.Field || got[i].Detail == "" || (w.Detail != "" && got[i].Detail != w.Detail) {
+					t.Errorf("field %d: %+v, want %+v", i, got[i], w)
+				}
+			}
+		})
+	}
+}
+
 func TestBodyTooLarge(t *testing.T) {
 	e := newEnv(t, nil)
 	big := strings.Repeat("#", mgmt.MaxBodySize+1)

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/ai-gateway/gateway/api/v1alpha1"
 	"github.com/ai-gateway/gateway/controlplane/controller"
 	"github.com/ai-gateway/gateway/dataplane/providers"
 )
@@ -173,6 +174,14 @@ type apiErrorBody struct {
 	Type    string   `json:"type"`
 	Code    string   `json:"code"`
 	Details []string `json:"details,omitempty"`
+	// Fields names each wrong field of an invalid object, for forms to mark.
+	Fields v1alpha1.FieldErrors `json:"fields,omitempty"`
+}
+
+// writeInvalid answers 400 for an invalid object, naming its fields as data
+// too when the error knows them.
+func writeInvalid(w http.ResponseWriter, msg string, fields v1alpha1.FieldErrors) {
+	writeJSON(w, http.StatusBadRequest, apiError{Error: apiErrorBody{Message: msg, Type: "invalid_request_error", Code: "invalid", Fields: fields}})
 }
 
 func writeError(w http.ResponseWriter, status int, code, msg string, details ...string) {

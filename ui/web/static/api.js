@@ -9,15 +9,24 @@
 export const PREFIX = "/api/v1alpha1";
 const TOKEN_KEY = "ai-gateway.admin-token";
 
-/** An error answer of the API: status, code, message and the field errors in it. */
+/**
+ * An error answer of the API: status, code, message and the field errors in
+ * it: the answer's own "fields" list when it has one, else read from the message.
+ */
 export class APIError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, fields) {
     super(message);
     this.name = "APIError";
     this.status = status;
     this.code = code;
-    this.fields = fieldErrors(message);
+    this.fields = structuredFields(fields) || fieldErrors(message);
   }
+}
+
+/** Converts the API's [{field, message}] into [{field, detail}], or null. */
+export function structuredFields(fields) {
+  if (!Array.isArray(fields) || fields.length === 0) return null;
+  return fields.map((f) => ({ field: String(f.field || ""), detail: String(f.message || "") }));
 }
 
 const FIELD_ROOT = "(?:apiVersion|kind|metadata|spec|status)";
@@ -121,7 +130,7 @@ export async function api(method, path, opts = {}) {
       // The prompt was dismissed; a token another request got meanwhile is tried once more.
       if (sessionStorage.getItem(TOKEN_KEY) && sessionStorage.getItem(TOKEN_KEY) !== sentToken) continue;
     }
-    throw new APIError(resp.status, err.code || "", message);
+    throw new APIError(resp.status, err.code || "", message, err.fields);
   }
 }
 

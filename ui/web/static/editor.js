@@ -6,7 +6,7 @@
 // Switching from YAML back to the form parses the YAML on the server (POST
 // /apply?dryRun=true), so the page and gatewayctl share one strict decoder.
 
-import { api, seg, fieldErrors } from "./api.js";
+import { api, seg, fieldErrors, structuredFields } from "./api.js";
 import { h, newId, toast } from "./dom.js";
 import { store } from "./store.js";
 import { toYAML, editable } from "./yaml.js";
@@ -175,7 +175,7 @@ export function mountEditor(main, cfg) {
         return;
       }
       if (r.action === "invalid" || r.action === "conflict" || !r.object || r.kind !== cfg.kind) {
-        const fields = r.error ? fieldErrors(r.error) : [{ field: "kind", detail: `must be ${cfg.kind}` }];
+        const fields = structuredFields(r.fields) || (r.error ? fieldErrors(r.error) : [{ field: "kind", detail: `must be ${cfg.kind}` }]);
         showErrorList(fields, "Fix the YAML before going back to the form.");
         return;
       }
