@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -181,6 +182,18 @@ func TestRetryAndFallback(t *testing.T) {
 	if got["model"] != "good" {
 		t.Fatalf("served by %v", got["model"])
 	}
+	// The answer says which configuration and which attempt produced it.
+	gen := e.index.Snapshot().Generation
+	for h, want := range map[string]string{
+		"X-Gateway-Endpoint":          "resilient@0",
+		"X-Gateway-Config-Generation": strconv.FormatUint(gen, 10),
+		"X-Gateway-Target":            "up/good",
+		"X-Gateway-Attempt":           "7",
+	} {
+		if got := resp.Header.Get(h); got != want {
+			t.Errorf("%s = %q, want %q", h, got, want)
+		}
+	}
 }
 
 func TestNonRetryableErrorDoesNotFallBack(t *testing.T) {
@@ -192,6 +205,9 @@ func TestNonRetryableErrorDoesNotFallBack(t *testing.T) {
 	resp, _ := e.post(chatPath, `{"model":"strict","messages":[]}`)
 	if resp.StatusCode != 400 || e.upstream.Calls() != 1 {
 		t.Fatalf("status %d after %d calls; want 400 after 1", resp.StatusCode, e.upstream.Calls())
+	}
+	if got := resp.Header.Get("X-Gateway-Target") + " " + resp.Header.Get("X-Gateway-Attempt"); got != "up/fail-400 1" {
+		t.Errorf("a failed answer names the attempt that failed: %q", got)
 	}
 }
 

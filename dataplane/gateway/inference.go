@@ -109,6 +109,7 @@ func (s *Server) serve(rc *fasthttp.RequestCtx, j *job) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	out, err := s.attempt(ctx, j, timeout)
+	stamp(rc, j.route, &out)
 	if err != nil {
 		cancel()
 		provider := ""
@@ -154,12 +155,50 @@ func (s *Server) writeComplete(rc *fasthttp.RequestCtx, j *job, out outcome) {
 	s.metrics.Request(j.route.Name, out.target.Credential.Provider, 200, time.Since(j.start).Seconds())
 }
 
+// Response headers that tie an answer to the configuration that produced it:
+// which Endpoint manifest generation and snapshot served it, which APIKey and
+// model answered, and on which attempt. An incident can then be traced to the
+// exact manifest revision, and a retry or fallback is visible to the client.
+const (
+	headerEndpoint   = "X-Gateway-Endpoint"
+	headerConfig     = "X-Gateway-Config-Generation"
+	headerTarget     = "X-Gateway-Target"
+	headerAttempt    = "X-Gateway-Attempt"
+	maxAttemptHeader = 16
+)
+
+// attemptValues are the attempt header's values, rendered once.
+var attemptValues = func() (v [maxAttemptHeader + 1]string) {
+	for i := range v {
+		v[i] = strconv.Itoa(i)
+	}
+	return v
+}()
+
+func stamp(rc *fasthttp.RequestCtx, r *state.Route, out *outcome) {
+	h := &rc.Response.Header
+	h.Set(headerEndpoint, r.Served)
+	h.Set(headerConfig, r.ConfigGeneration)
+	if out.target == nil {
+		return
+	}
+	h.Set(headerTarget, out.target.Label)
+	if out.attempt <= maxAttemptHeader {
+		h.Set(headerAttempt, attemptValues[out.attempt])
+	} else {
+		h.Set(headerAttempt, strconv.Itoa(out.attempt))
+	}
+}
+
 // outcome is a successful attempt.
 type outcome struct {
 	target *state.ResolvedTarget
-	res    *providers.Result
-	first  []byte // first stream chunk, already read
-	fwd    *providers.ForwardResponse
+	// attempt counts upstream calls for this request, the successful one
+	// included (retries and fallbacks add to it).
+	attempt int
+	res     *providers.Result
+	first   []byte // first stream chunk, already read
+	fwd     *providers.ForwardResponse
 	// firstRaw is the first piece of a forwarded stream, already read.
 	firstRaw []byte
 }
@@ -174,6 +213,7 @@ func (s *Server) attempt(ctx context.Context, j *job, timeout time.Duration) (ou
 	)
 	route := j.route
 	attempts := max(route.Retry.Attempts, 1)
+	n := 0
 	try := func(t *state.ResolvedTarget) bool {
 		backoff := route.Retry.Backoff
 		for i := 0; i < attempts; i++ {
@@ -187,7 +227,8 @@ func (s *Server) attempt(ctx context.Context, j *job, timeout time.Duration) (ou
 				}
 				backoff *= 2
 			}
-			out = outcome{target: t}
+			n++
+			out = outcome{target: t, attempt: n}
 			err := s.send(ctx, j, t, &out)
 			if err == nil {
 				s.metrics.Attempt(route.Name, t.Credential.Provider, "ok")

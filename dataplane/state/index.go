@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -99,7 +100,7 @@ func (ix *Index) compile(endpoints []*Endpoint, creds []*providers.Credential) (
 	}
 	limiters := map[string]*Limiter{}
 	for _, e := range endpoints {
-		r := &Route{Endpoint: e}
+		r := &Route{Endpoint: e, Served: e.Name + "@" + strconv.FormatInt(e.Generation, 10), ConfigGeneration: strconv.FormatUint(gen, 10)}
 		var err error
 		if r.targets, err = ix.resolve(e, e.Targets, byName); err != nil {
 			return nil, nil, err
@@ -147,7 +148,7 @@ func (ix *Index) resolve(e *Endpoint, ts []Target, creds map[string]*providers.C
 		if !ok {
 			return nil, fmt.Errorf("endpoint %s: no adapter for provider %q", e.Name, c.Provider)
 		}
-		out[i] = ResolvedTarget{Target: t, Credential: c, Adapter: a}
+		out[i] = ResolvedTarget{Target: t, Credential: c, Adapter: a, Label: c.Name + "/" + t.Model}
 	}
 	return out, nil
 }
@@ -209,6 +210,10 @@ type Route struct {
 	cum       []uint64
 	// Limiter enforces the Endpoint's rate limit; nil when it has none.
 	Limiter *Limiter
+	// Served says which configuration answers: "NAME@GENERATION" (the
+	// Endpoint manifest's generation), and ConfigGeneration is the snapshot's.
+	// Both are rendered once per swap for the response headers.
+	Served, ConfigGeneration string
 }
 
 // ResolvedTarget is a target with its credential and adapter.
@@ -216,6 +221,8 @@ type ResolvedTarget struct {
 	Target
 	Credential *providers.Credential
 	Adapter    providers.Adapter
+	// Label is "APIKEY/MODEL", for the response headers.
+	Label string
 }
 
 // Pick chooses a target by weight.
