@@ -6,7 +6,7 @@
 #
 # The app folder holds app.yaml and gatewayd.xz: the linux/amd64 binary,
 # stripped and xz-compressed, because a Databricks App rejects any file over
-# 10 MB (10,485,760 bytes) and the binary is about 26 MB (7 MB compressed).
+# 10 MB (10,485,760 bytes) and the binary is about 16 MB (5 MB compressed).
 # app.yaml's command unpacks it with Python's lzma at start.
 #
 # Settings (environment):

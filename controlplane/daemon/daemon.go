@@ -44,7 +44,7 @@ type Gateway struct {
 type Options struct {
 	Logger *slog.Logger
 	Getenv func(string) (string, bool)
-	// DatabricksConfig adjusts the Databricks SDK configuration (see stores.go).
+	// DatabricksConfig adjusts the workspace client's configuration (see stores.go), for tests.
 	DatabricksConfig DatabricksConfigHook
 }
 

@@ -6,10 +6,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/databricks/databricks-sdk-go/client"
-	"github.com/databricks/databricks-sdk-go/config"
-	"github.com/databricks/databricks-sdk-go/service/workspace"
-
 	"github.com/ai-gateway/gateway/controlplane/internal/dbx"
 	"github.com/ai-gateway/gateway/controlplane/secrets"
 	dbxsecrets "github.com/ai-gateway/gateway/controlplane/secrets/databricks"
@@ -23,10 +19,11 @@ import (
 // the secret scope at startup.
 const startupCheckTimeout = time.Minute
 
-// DatabricksConfigHook adjusts the Databricks SDK configuration after it is
-// read from the environment (Options.DatabricksConfig; tests use it to skip
-// host metadata discovery and shorten retries).
-type DatabricksConfigHook = func(*config.Config)
+// DatabricksConfigHook adjusts the Databricks client configuration after it
+// is read from the environment (Options.DatabricksConfig; tests use it to
+// shorten retries). gatewayd's client is controlplane/internal/dbx, not
+// databricks-sdk-go, which costs about 8 MB of idle memory and 10 MB of binary.
+type DatabricksConfigHook = func(*dbx.Config)
 
 // stores are where the controller reads manifests and secrets.
 type stores struct {
@@ -41,8 +38,8 @@ type stores struct {
 // moves manifests to a Databricks workspace folder and --secret-scope moves
 // secrets to Databricks secrets. The two are independent, so a developer can
 // try either half locally; a Databricks App needs both, because its disk does
-// not survive a restart. Both share one SDK client, authenticated through
-// the SDK's unified auth from the environment.
+// not survive a restart. Both share one dbx client, authenticated from the
+// environment as unified auth does (a token, an App's OAuth M2M, a profile).
 //
 // Startup fails on what needs a person (no credentials, no permission, a
 // missing scope, a file where the folder should be) and only warns on an
@@ -61,20 +58,20 @@ func openStores(ctx context.Context, cfg *Config, o Options, log *slog.Logger) (
 		}
 	}
 	ss := &stores{}
-	var c *client.DatabricksClient
+	var c *dbx.Client
 	if cfg.WorkspaceDir != "" || cfg.SecretScope != "" {
 		var err error
 		c, err = dbx.NewClient(dbx.Options{Getenv: o.Getenv, Configure: o.DatabricksConfig})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", databricksFlags(cfg), err)
 		}
-		log.Info("databricks workspace", "host", c.Config.Host)
+		log.Info("databricks workspace", "host", c.Host(), "auth", c.AuthType())
 	}
 	checkCtx, cancel := context.WithTimeout(ctx, startupCheckTimeout)
 	defer cancel()
 
 	if cfg.WorkspaceDir != "" {
-		st, err := dbxstore.New(workspace.NewWorkspace(c), cfg.WorkspaceDir, dbxstore.Options{PollInterval: poll, Logger: log})
+		st, err := dbxstore.New(c, cfg.WorkspaceDir, dbxstore.Options{PollInterval: poll, Logger: log})
 		if err != nil {
 			return nil, fmt.Errorf("--workspace-dir: %w", err)
 		}
@@ -91,7 +88,7 @@ func openStores(ctx context.Context, cfg *Config, o Options, log *slog.Logger) (
 	}
 
 	if cfg.SecretScope != "" {
-		sec := dbxsecrets.New(workspace.NewSecrets(c), dbxsecrets.Options{Logger: log})
+		sec := dbxsecrets.New(c, dbxsecrets.Options{Logger: log})
 		if err := startupCheck(sec.CheckScope(checkCtx, cfg.SecretScope), "--secret-scope", log); err != nil {
 			return nil, err
 		}

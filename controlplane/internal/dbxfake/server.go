@@ -1,7 +1,14 @@
 // Package dbxfake is a fake Databricks workspace REST server for tests. It
 // speaks the wire format the real databricks-sdk-go client sends and expects
-// (workspace files, secrets, error bodies, PAT and OAuth M2M auth), so tests
-// drive the real SDK against it rather than a mock of the SDK.
+// (workspace files, secrets, error bodies, PAT and OAuth M2M auth). Tests
+// drive both gatewayd's own REST client (controlplane/internal/dbx) and the
+// real SDK against it: the SDK passing proves the fake speaks the service's
+// wire format, and the two clients reading what the other wrote proves dbx
+// speaks it too. SDKWorkspace and SDKSecrets give the SDK the method sets
+// the stores use, so store tests run with either client.
+//
+// Only tests may import it: it links the SDK, which gatewayd must not
+// (cmd/gatewayd's deps test checks both).
 //
 // Behaviour that the reference notes could not pin down is chosen here and
 // marked "fake's choice" in comments.
@@ -14,6 +21,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +29,8 @@ import (
 
 	"github.com/databricks/databricks-sdk-go/client"
 	"github.com/databricks/databricks-sdk-go/config"
+
+	"github.com/ai-gateway/gateway/controlplane/internal/dbx"
 )
 
 // Token is the personal access token the server accepts unless changed.
@@ -41,6 +51,7 @@ type Server struct {
 	lastMilli int64
 	fault     *Fault
 	requests  []string
+	tokenReqs []string
 }
 
 // Fault makes API calls fail (an outage). Paths under /oidc are not affected.
@@ -105,6 +116,14 @@ func (s *Server) Requests() []string {
 	return append([]string(nil), s.requests...)
 }
 
+// TokenRequests returns each client-credentials request the token endpoint
+// received, as "auth=<scheme> grant_type=... scope=..." (never the secret).
+func (s *Server) TokenRequests() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.tokenReqs...)
+}
+
 // Env is the environment gatewayd's unified auth should read to reach this
 // server with the PAT. DATABRICKS_CONFIG_FILE points nowhere so a developer's
 // ~/.databrickscfg cannot leak in.
@@ -113,23 +132,54 @@ func (s *Server) Env() map[string]string {
 		"DATABRICKS_CONFIG_FILE": "/nonexistent/databrickscfg"}
 }
 
-// Configure adjusts an SDK configuration for tests: no host metadata
-// discovery (GET /.well-known/databricks-config), short retries, and no
+// Configure adjusts a dbx configuration for tests: retries give up after a
+// second (a test of an outage waits that long, not 20 s).
+func Configure(cfg *dbx.Config) {
+	cfg.RetryTimeout = time.Second
+	cfg.HTTPTimeout = 5 * time.Second
+}
+
+// ConfigureSDK adjusts an SDK configuration the same way, and also skips
+// host metadata discovery (GET /.well-known/databricks-config) and the
 // client-side rate limit (the default 15 requests per second would make the
 // tests slow, not more faithful).
-func Configure(cfg *config.Config) {
+func ConfigureSDK(cfg *config.Config) {
 	cfg.HostMetadataResolver = func(context.Context, string) (*config.HostMetadata, error) { return nil, nil }
 	cfg.RetryTimeoutSeconds = 1
 	cfg.HTTPTimeoutSeconds = 5
 	cfg.RateLimitPerSecond = 10000
 }
 
-// Client returns a real SDK client authenticated to the server with the PAT,
-// independent of the process environment.
-func (s *Server) Client(t testing.TB) *client.DatabricksClient {
+// RESTClient returns gatewayd's own client authenticated to the server with
+// the PAT, independent of the process environment.
+func (s *Server) RESTClient(t testing.TB) *dbx.Client {
 	t.Helper()
-	cfg := &config.Config{Host: s.URL(), Token: Token, AuthType: "pat", Loaders: []config.Loader{noLoader{}}}
-	Configure(cfg)
+	env := s.Env()
+	c, err := dbx.NewClient(dbx.Options{Getenv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		Configure: Configure})
+	if err != nil {
+		t.Fatalf("dbx client: %v", err)
+	}
+	return c
+}
+
+// SDKClient returns a real SDK client authenticated to the server with the
+// PAT, independent of the process environment.
+func (s *Server) SDKClient(t testing.TB) *client.DatabricksClient {
+	t.Helper()
+	return s.SDKClientFor(t, &config.Config{Token: Token, AuthType: "pat"})
+}
+
+// SDKClientFor returns a real SDK client with cfg's credentials, pointed at
+// the server (Host is set when empty), adjusted by ConfigureSDK and reading
+// neither DATABRICKS_* variables nor ~/.databrickscfg.
+func (s *Server) SDKClientFor(t testing.TB, cfg *config.Config) *client.DatabricksClient {
+	t.Helper()
+	if cfg.Host == "" {
+		cfg.Host = s.URL()
+	}
+	cfg.Loaders = []config.Loader{noLoader{}}
+	ConfigureSDK(cfg)
 	c, err := client.New(cfg)
 	if err != nil {
 		t.Fatalf("databricks client: %v", err)
@@ -185,7 +235,13 @@ func (s *Server) oidcToken(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(`{"error":"invalid_request","error_description":"grant_type must be client_credentials"}`))
 		return
 	}
+	// RFC 6749 §2.3.1: both are form-encoded before Basic.
+	id, _ = url.QueryUnescape(id)
+	secret, _ = url.QueryUnescape(secret)
+	scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	s.mu.Lock()
+	s.tokenReqs = append(s.tokenReqs, fmt.Sprintf("auth=%s grant_type=%s scope=%s", scheme,
+		r.PostForm.Get("grant_type"), r.PostForm.Get("scope")))
 	valid := ok && s.clientID != "" && id == s.clientID && secret == s.secret
 	var token string
 	if valid {

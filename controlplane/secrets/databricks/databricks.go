@@ -9,16 +9,12 @@ package databricks
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
 	"strings"
 	"time"
-
-	"github.com/databricks/databricks-sdk-go/apierr"
-	"github.com/databricks/databricks-sdk-go/service/workspace"
 
 	"github.com/ai-gateway/gateway/controlplane/internal/dbx"
 	"github.com/ai-gateway/gateway/controlplane/secrets"
@@ -34,22 +30,23 @@ var (
 	scopeRE = regexp.MustCompile(`^[A-Za-z0-9._@-]{1,128}$`)
 )
 
-// API is the part of the SDK's secrets service the store uses;
-// *workspace.SecretsAPI implements it.
+// API is the part of the secrets API the store uses; *dbx.Client implements
+// it (and, in tests, dbxfake.SDKSecrets over the real SDK). Errors are
+// *dbx.APIError for the service's answers.
 type API interface {
-	GetSecret(ctx context.Context, request workspace.GetSecretRequest) (*workspace.GetSecretResponse, error)
-	PutSecret(ctx context.Context, request workspace.PutSecret) error
-	DeleteSecret(ctx context.Context, request workspace.DeleteSecret) error
-	ListSecretsAll(ctx context.Context, request workspace.ListSecretsRequest) ([]workspace.SecretMetadata, error)
+	GetSecret(ctx context.Context, scope, key string) ([]byte, error)
+	PutSecret(ctx context.Context, scope, key, value string) error
+	DeleteSecret(ctx context.Context, scope, key string) error
+	ListSecrets(ctx context.Context, scope string) ([]dbx.SecretMetadata, error)
 }
 
-var _ API = (*workspace.SecretsAPI)(nil)
+var _ API = (*dbx.Client)(nil)
 
 // Options configure a Store.
 type Options struct {
 	// CallTimeout bounds each API call, retries included; zero means dbx.CallTimeout.
 	CallTimeout time.Duration
-	// Logger receives the SDK's warnings; nil means slog.Default().
+	// Logger receives the client's retry lines; nil means slog.Default().
 	Logger *slog.Logger
 }
 
@@ -91,8 +88,8 @@ func (s *Store) CheckScope(ctx context.Context, scope string) error {
 	}
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	_, err := s.api.ListSecretsAll(ctx, workspace.ListSecretsRequest{Scope: scope})
-	if apierr.IsMissing(err) {
+	_, err := s.api.ListSecrets(ctx, scope)
+	if dbx.IsNotFound(err) {
 		return fmt.Errorf("secret scope %s does not exist: create it (databricks secrets create-scope %s) and grant the gateway's principal WRITE on it", scope, scope)
 	}
 	if err != nil {
@@ -108,11 +105,11 @@ func (s *Store) Get(ctx context.Context, scope, key string) (string, error) {
 	}
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	resp, err := s.api.GetSecret(ctx, workspace.GetSecretRequest{Scope: scope, Key: key})
-	if apierr.IsMissing(err) {
+	value, err := s.api.GetSecret(ctx, scope, key)
+	if dbx.IsNotFound(err) {
 		return "", fmt.Errorf("secret %s/%s: %w", scope, key, secrets.ErrNotFound)
 	}
-	if errors.Is(err, apierr.ErrBadRequest) || errors.Is(err, apierr.ErrPermissionDenied) {
+	if dbx.IsBadRequest(err) || dbx.IsPermissionDenied(err) {
 		// The API documents reading values as DBUtils-only; a workspace may
 		// refuse it to some principals.
 		return "", fmt.Errorf("get secret %s/%s: %w (grant the gateway's principal READ on the scope; "+
@@ -120,11 +117,6 @@ func (s *Store) Get(ctx context.Context, scope, key string) (string, error) {
 	}
 	if err != nil {
 		return "", fmt.Errorf("get secret %s/%s: %w", scope, key, err)
-	}
-	// The value comes back base64-encoded, even when it was put as a string.
-	value, err := base64.StdEncoding.DecodeString(resp.Value)
-	if err != nil {
-		return "", fmt.Errorf("get secret %s/%s: the value is not base64 as the API promises", scope, key)
 	}
 	return string(value), nil
 }
@@ -139,11 +131,8 @@ func (s *Store) Put(ctx context.Context, scope, key, value string) error {
 	}
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	// ForceSendFields: an empty string is a value too, and string_value is
-	// omitempty; without it the request would carry no value at all.
-	err := s.api.PutSecret(ctx, workspace.PutSecret{Scope: scope, Key: key, StringValue: value,
-		ForceSendFields: []string{"StringValue"}})
-	if err != nil {
+	// An empty string is a value too: the client sends string_value even then.
+	if err := s.api.PutSecret(ctx, scope, key, value); err != nil {
 		return fmt.Errorf("put secret %s/%s: %w", scope, key, withhold(err, value))
 	}
 	return nil
@@ -156,8 +145,8 @@ func (s *Store) Delete(ctx context.Context, scope, key string) error {
 	}
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	err := s.api.DeleteSecret(ctx, workspace.DeleteSecret{Scope: scope, Key: key})
-	if err != nil && !apierr.IsMissing(err) {
+	err := s.api.DeleteSecret(ctx, scope, key)
+	if err != nil && !dbx.IsNotFound(err) {
 		return fmt.Errorf("delete secret %s/%s: %w", scope, key, err)
 	}
 	return nil

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/databricks/databricks-sdk-go/service/workspace"
-
 	"github.com/ai-gateway/gateway/controlplane/internal/dbxfake"
 	"github.com/ai-gateway/gateway/controlplane/secrets"
 	"github.com/ai-gateway/gateway/controlplane/secrets/databricks"
@@ -20,18 +18,48 @@ const canary = "sk-canary-7f3a9c1e-DO-NOT-LEAK"
 
 var ctx = context.Background()
 
+// backend is a client the store runs with against the fake.
+type backend struct {
+	name string
+	api  func(testing.TB, *dbxfake.Server) databricks.API
+}
+
+// backends are the clients the behavioural tests run with: gatewayd's own
+// (dbx, what ships) and the real databricks-sdk-go through
+// dbxfake.SDKSecrets. The SDK passing shows the fake answers as the service
+// does, so dbx passing the same tests means dbx works against it.
+var backends = []backend{
+	{"dbx", func(t testing.TB, f *dbxfake.Server) databricks.API { return f.RESTClient(t) }},
+	{"sdk", func(t testing.TB, f *dbxfake.Server) databricks.API { return dbxfake.NewSDKSecrets(f.SDKClient(t)) }},
+}
+
+func eachBackend(t *testing.T, test func(*testing.T, backend)) {
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) { test(t, be) })
+	}
+}
+
+// newStore returns a store in a fresh fake workspace with the scope
+// "ai-gateway", driven by gatewayd's own client.
 func newStore(t *testing.T, log *slog.Logger) (*databricks.Store, *dbxfake.Server) {
+	t.Helper()
+	return newStoreWith(t, backends[0], log)
+}
+
+func newStoreWith(t *testing.T, be backend, log *slog.Logger) (*databricks.Store, *dbxfake.Server) {
 	t.Helper()
 	fake := dbxfake.New(t)
 	fake.CreateScope("ai-gateway")
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return databricks.New(workspace.NewSecrets(fake.Client(t)), databricks.Options{Logger: log}), fake
+	return databricks.New(be.api(t, fake), databricks.Options{Logger: log}), fake
 }
 
-func TestRoundTrip(t *testing.T) {
-	s, fake := newStore(t, nil)
+func TestRoundTrip(t *testing.T) { eachBackend(t, testRoundTrip) }
+
+func testRoundTrip(t *testing.T, be backend) {
+	s, fake := newStoreWith(t, be, nil)
 	if _, err := s.Get(ctx, "ai-gateway", "openai"); !errors.Is(err, secrets.ErrNotFound) {
 		t.Fatalf("Get missing: %v, want ErrNotFound", err)
 	}
@@ -99,8 +127,10 @@ func TestTooLarge(t *testing.T) {
 	}
 }
 
-func TestCheckScope(t *testing.T) {
-	s, fake := newStore(t, nil)
+func TestCheckScope(t *testing.T) { eachBackend(t, testCheckScope) }
+
+func testCheckScope(t *testing.T, be backend) {
+	s, fake := newStoreWith(t, be, nil)
 	if err := s.CheckScope(ctx, "ai-gateway"); err != nil {
 		t.Errorf("existing scope: %v", err)
 	}
@@ -123,8 +153,8 @@ func TestCheckScope(t *testing.T) {
 }
 
 // TestCanary makes every call fail in every way the fake can and checks that
-// the value shows up in no error and no log line, the SDK's included (its
-// debug output dumps request bodies).
+// the value shows up in no error and no log line, the client's retry lines
+// included (at debug level).
 func TestCanary(t *testing.T) {
 	t.Parallel() // the retried statuses take RetryTimeoutSeconds each
 	var logs bytes.Buffer
@@ -137,7 +167,7 @@ func TestCanary(t *testing.T) {
 		{Status: http.StatusBadRequest, ErrorCode: "BAD_REQUEST"},
 		{Status: http.StatusForbidden, ErrorCode: "PERMISSION_DENIED"},
 		{Status: http.StatusInternalServerError, ErrorCode: "INTERNAL_ERROR"},
-		// Retried by the SDK (as 429 is) until RetryTimeoutSeconds.
+		// Retried by the client (as 429 is) for a second in tests.
 		{Status: http.StatusServiceUnavailable, ErrorCode: "TEMPORARILY_UNAVAILABLE"},
 	} {
 		fake.SetFault(f)
@@ -164,8 +194,10 @@ func TestCanary(t *testing.T) {
 
 // A read refused with BAD_REQUEST (the API calls reading values
 // "DBUtils-only") says what to do.
-func TestGetRefusedHint(t *testing.T) {
-	s, fake := newStore(t, nil)
+func TestGetRefusedHint(t *testing.T) { eachBackend(t, testGetRefusedHint) }
+
+func testGetRefusedHint(t *testing.T, be backend) {
+	s, fake := newStoreWith(t, be, nil)
 	fake.SetFault(&dbxfake.Fault{Status: http.StatusBadRequest, ErrorCode: "BAD_REQUEST",
 		Match: func(r *http.Request) bool { return r.URL.Path == "/api/2.0/secrets/get" }})
 	_, err := s.Get(ctx, "ai-gateway", "k")

@@ -20,22 +20,17 @@
 package databricks
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"path"
 	"sort"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/databricks/databricks-sdk-go/apierr"
-	"github.com/databricks/databricks-sdk-go/service/workspace"
 
 	"github.com/ai-gateway/gateway/controlplane/internal/dbx"
 	"github.com/ai-gateway/gateway/controlplane/store"
@@ -51,18 +46,19 @@ const (
 	DefaultResyncInterval = 5 * time.Minute
 )
 
-// API is the part of the SDK's workspace service the store uses;
-// *workspace.WorkspaceAPI implements it.
+// API is the part of the workspace API the store uses; *dbx.Client
+// implements it (and, in tests, dbxfake.SDKWorkspace over the real SDK).
+// Errors are *dbx.APIError for the service's answers.
 type API interface {
-	ListAll(ctx context.Context, request workspace.ListWorkspaceRequest) ([]workspace.ObjectInfo, error)
-	GetStatus(ctx context.Context, request workspace.GetStatusRequest) (*workspace.ObjectInfo, error)
-	Download(ctx context.Context, path string, opts ...workspace.DownloadOption) (io.ReadCloser, error)
-	Upload(ctx context.Context, path string, r io.Reader, opts ...workspace.UploadOption) error
-	Mkdirs(ctx context.Context, request workspace.Mkdirs) error
-	Delete(ctx context.Context, request workspace.Delete) error
+	List(ctx context.Context, dir string) ([]dbx.ObjectInfo, error)
+	GetStatus(ctx context.Context, path string) (*dbx.ObjectInfo, error)
+	Export(ctx context.Context, path string) ([]byte, error)
+	Import(ctx context.Context, path string, data []byte, overwrite bool) error
+	Mkdirs(ctx context.Context, path string) error
+	Delete(ctx context.Context, path string, recursive bool) error
 }
 
-var _ API = (*workspace.WorkspaceAPI)(nil)
+var _ API = (*dbx.Client)(nil)
 
 // Options configure a Store.
 type Options struct {
@@ -158,7 +154,7 @@ func (s *Store) Dir() string { return s.dir }
 // folder, so that a wrong path or missing permission shows at startup.
 func (s *Store) Check(ctx context.Context) error {
 	info, err := s.getStatus(ctx, s.root)
-	if apierr.IsMissing(err) {
+	if dbx.IsNotFound(err) {
 		if err := s.mkdirs(ctx, s.root); err != nil {
 			return fmt.Errorf("create workspace folder %s: %w", s.dir, err)
 		}
@@ -214,13 +210,13 @@ func (s *Store) Get(ctx context.Context, p string) (store.Document, error) {
 // not a file. fresh skips the cache (for the version check of a write).
 func (s *Store) read(ctx context.Context, p string, fresh bool) (cached, error) {
 	info, err := s.getStatus(ctx, s.abs(p))
-	if apierr.IsMissing(err) {
+	if dbx.IsNotFound(err) {
 		return cached{}, store.ErrNotFound
 	}
 	if err != nil {
 		return cached{}, err
 	}
-	if info.ObjectType != workspace.ObjectTypeFile {
+	if info.ObjectType != dbx.ObjectTypeFile {
 		return cached{}, store.ErrNotFound
 	}
 	return s.content(ctx, p, *info, fresh)
@@ -257,16 +253,12 @@ func (s *Store) Put(ctx context.Context, p string, data []byte, expectedVersion 
 	if err := s.mkdirs(ctx, path.Dir(full)); err != nil {
 		return "", fmt.Errorf("put %s: create folder: %w", p, err)
 	}
-	// AUTO stores a .yaml/.yml/.json as a workspace file, byte for byte
-	// (only notebook extensions such as .py become notebooks).
-	opts := []workspace.UploadOption{workspace.UploadFormat(workspace.ImportFormatAuto)}
-	if expectedVersion != "" {
-		opts = append(opts, workspace.UploadOverwrite())
-	}
+	// Import's format AUTO stores a .yaml/.yml/.json as a workspace file,
+	// byte for byte (only notebook extensions such as .py become notebooks).
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	err := s.api.Upload(ctx, full, bytes.NewReader(data), opts...)
-	if expectedVersion == "" && errors.Is(err, apierr.ErrResourceAlreadyExists) {
+	err := s.api.Import(ctx, full, data, expectedVersion != "")
+	if expectedVersion == "" && dbx.IsAlreadyExists(err) {
 		return "", fmt.Errorf("put %s: %w: file already exists", p, store.ErrConflict)
 	}
 	if err != nil {
@@ -291,7 +283,7 @@ func (s *Store) Delete(ctx context.Context, p, expectedVersion string) error {
 	if expectedVersion == "" || expectedVersion == store.AnyVersion {
 		// Unconditional: only whether it is a file matters, not its content.
 		info, err := s.getStatus(ctx, s.abs(p))
-		if apierr.IsMissing(err) || (err == nil && info.ObjectType != workspace.ObjectTypeFile) {
+		if dbx.IsNotFound(err) || (err == nil && info.ObjectType != dbx.ObjectTypeFile) {
 			return fmt.Errorf("delete %s: %w", p, store.ErrNotFound)
 		}
 		if err != nil {
@@ -308,8 +300,8 @@ func (s *Store) Delete(ctx context.Context, p, expectedVersion string) error {
 	}
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	err := s.api.Delete(ctx, workspace.Delete{Path: s.abs(p)})
-	if apierr.IsMissing(err) {
+	err := s.api.Delete(ctx, s.abs(p), false)
+	if dbx.IsNotFound(err) {
 		return fmt.Errorf("delete %s: %w", p, store.ErrNotFound)
 	}
 	if err != nil {
@@ -321,7 +313,7 @@ func (s *Store) Delete(ctx context.Context, p, expectedVersion string) error {
 // remoteFile is a manifest file found by listing.
 type remoteFile struct {
 	rel  string
-	info workspace.ObjectInfo
+	info dbx.ObjectInfo
 }
 
 // listFiles walks the folder breadth-first, one list call per folder,
@@ -334,7 +326,7 @@ func (s *Store) listFiles(ctx context.Context) ([]remoteFile, error) {
 		rel := queue[0]
 		queue = queue[1:]
 		objs, err := s.listDir(ctx, s.abs(rel))
-		if rel != "" && apierr.IsMissing(err) {
+		if rel != "" && dbx.IsNotFound(err) {
 			continue
 		}
 		if err != nil {
@@ -352,7 +344,7 @@ func (s *Store) listFiles(ctx context.Context) ([]remoteFile, error) {
 				if localdir.ValidatePath(child+"/x.yaml") == nil {
 					queue = append(queue, child)
 				}
-			case o.ObjectType == workspace.ObjectTypeFile:
+			case o.ObjectType == dbx.ObjectTypeFile:
 				if localdir.ValidatePath(child) == nil {
 					files = append(files, remoteFile{rel: child, info: o})
 				}
@@ -364,31 +356,31 @@ func (s *Store) listFiles(ctx context.Context) ([]remoteFile, error) {
 }
 
 // isFolder reports the object types that hold files: folders, and Git folders.
-func isFolder(t workspace.ObjectType) bool {
-	return t == workspace.ObjectTypeDirectory || t == workspace.ObjectTypeRepo
+func isFolder(t dbx.ObjectType) bool {
+	return t == dbx.ObjectTypeDirectory || t == dbx.ObjectTypeRepo
 }
 
 // content returns a file's bytes and version, from the cache when the
 // listing still shows the same object, time and size.
-func (s *Store) content(ctx context.Context, rel string, info workspace.ObjectInfo, fresh bool) (cached, error) {
+func (s *Store) content(ctx context.Context, rel string, info dbx.ObjectInfo, fresh bool) (cached, error) {
 	now := s.now()
 	if !fresh {
 		s.cacheMu.Lock()
 		c, ok := s.cache[rel]
 		s.cacheMu.Unlock()
-		if ok && c.objectID == info.ObjectId && c.modifiedAt == info.ModifiedAt && c.size == info.Size &&
+		if ok && c.objectID == info.ObjectID && c.modifiedAt == info.ModifiedAt && c.size == info.Size &&
 			now.Sub(c.fetched) < s.resync {
 			return c, nil
 		}
 	}
 	data, err := s.download(ctx, s.abs(rel))
-	if apierr.IsMissing(err) {
+	if dbx.IsNotFound(err) {
 		return cached{}, store.ErrNotFound
 	}
 	if err != nil {
 		return cached{}, fmt.Errorf("read %s: %w", rel, err)
 	}
-	c := cached{objectID: info.ObjectId, modifiedAt: info.ModifiedAt, size: info.Size,
+	c := cached{objectID: info.ObjectID, modifiedAt: info.ModifiedAt, size: info.Size,
 		data: data, version: version(data), fetched: now}
 	// A size that does not match means the file changed after it was listed:
 	// the content is newer than the key, so do not cache it under that key.
@@ -429,25 +421,25 @@ func (s *Store) abs(rel string) string {
 	return s.root + "/" + rel
 }
 
-// call bounds one API call and routes the SDK's log lines to our logger.
+// call bounds one API call and routes the client's log lines to our logger.
 func (s *Store) call(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(dbx.WithLogger(ctx, s.log), s.timeout)
 }
 
-func (s *Store) listDir(ctx context.Context, p string) ([]workspace.ObjectInfo, error) {
+func (s *Store) listDir(ctx context.Context, p string) ([]dbx.ObjectInfo, error) {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	objs, err := s.api.ListAll(ctx, workspace.ListWorkspaceRequest{Path: p})
+	objs, err := s.api.List(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("list folder %s: %w", p, err)
 	}
 	return objs, nil
 }
 
-func (s *Store) getStatus(ctx context.Context, p string) (*workspace.ObjectInfo, error) {
+func (s *Store) getStatus(ctx context.Context, p string) (*dbx.ObjectInfo, error) {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	info, err := s.api.GetStatus(ctx, workspace.GetStatusRequest{Path: p})
+	info, err := s.api.GetStatus(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("get status of %s: %w", p, err)
 	}
@@ -457,12 +449,7 @@ func (s *Store) getStatus(ctx context.Context, p string) (*workspace.ObjectInfo,
 func (s *Store) download(ctx context.Context, p string) ([]byte, error) {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	rc, err := s.api.Download(ctx, p)
-	if err != nil {
-		return nil, fmt.Errorf("export %s: %w", p, err)
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(rc)
+	data, err := s.api.Export(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("export %s: %w", p, err)
 	}
@@ -472,7 +459,7 @@ func (s *Store) download(ctx context.Context, p string) ([]byte, error) {
 func (s *Store) mkdirs(ctx context.Context, p string) error {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	if err := s.api.Mkdirs(ctx, workspace.Mkdirs{Path: p}); err != nil {
+	if err := s.api.Mkdirs(ctx, p); err != nil {
 		return fmt.Errorf("mkdirs %s: %w", p, err)
 	}
 	return nil

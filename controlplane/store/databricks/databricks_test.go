@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/databricks/databricks-sdk-go/service/workspace"
-
 	"github.com/ai-gateway/gateway/controlplane/internal/dbxfake"
 	"github.com/ai-gateway/gateway/controlplane/store"
 	"github.com/ai-gateway/gateway/controlplane/store/localdir"
@@ -20,15 +18,43 @@ import (
 // root is the workspace folder the tests use.
 const root = "/Users/me@example.com/gateway"
 
-// newStore returns a store over root in a fresh fake workspace, driven by the
-// real SDK client.
+// backend is a client the store runs with against the fake.
+type backend struct {
+	name string
+	api  func(testing.TB, *dbxfake.Server) API
+}
+
+// backends are the clients the behavioural tests run with: gatewayd's own
+// (dbx, what ships) and the real databricks-sdk-go through
+// dbxfake.SDKWorkspace. The SDK passing shows the fake answers as the
+// service does, so dbx passing the same tests means dbx works against it.
+var backends = []backend{
+	{"dbx", func(t testing.TB, f *dbxfake.Server) API { return f.RESTClient(t) }},
+	{"sdk", func(t testing.TB, f *dbxfake.Server) API { return dbxfake.NewSDKWorkspace(f.SDKClient(t)) }},
+}
+
+// eachBackend runs test once per backend, as sub-tests.
+func eachBackend(t *testing.T, test func(*testing.T, backend)) {
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) { test(t, be) })
+	}
+}
+
+// newStore returns a store over root in a fresh fake workspace, driven by
+// gatewayd's own client.
 func newStore(t *testing.T, opts Options) (*Store, *dbxfake.Server) {
+	t.Helper()
+	return newStoreWith(t, backends[0], opts)
+}
+
+// newStoreWith is newStore with the given backend.
+func newStoreWith(t *testing.T, be backend, opts Options) (*Store, *dbxfake.Server) {
 	t.Helper()
 	fake := dbxfake.New(t)
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s, err := New(workspace.NewWorkspace(fake.Client(t)), root, opts)
+	s, err := New(be.api(t, fake), root, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,10 +115,12 @@ func TestAPIPath(t *testing.T) {
 	}
 }
 
-func TestCheck(t *testing.T) {
+func TestCheck(t *testing.T) { eachBackend(t, testCheck) }
+
+func testCheck(t *testing.T, be backend) {
 	ctx := context.Background()
 	fake := dbxfake.New(t)
-	api := workspace.NewWorkspace(fake.Client(t))
+	api := be.api(t, fake)
 	quiet := Options{Logger: slog.New(slog.DiscardHandler)}
 
 	// A missing folder is created, parents included; a second Check is a no-op.
@@ -119,9 +147,11 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-func TestCRUD(t *testing.T) {
+func TestCRUD(t *testing.T) { eachBackend(t, testCRUD) }
+
+func testCRUD(t *testing.T, be backend) {
 	ctx := context.Background()
-	s, fake := newStore(t, Options{})
+	s, fake := newStoreWith(t, be, Options{})
 
 	if _, err := s.Get(ctx, "a.yaml"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Get missing: %v, want ErrNotFound", err)
@@ -198,9 +228,11 @@ func TestCRUD(t *testing.T) {
 
 // The version is localdir's content hash, so a document keeps its version
 // (and a client's resourceVersion stays valid) wherever it is stored.
-func TestVersionMatchesLocaldir(t *testing.T) {
+func TestVersionMatchesLocaldir(t *testing.T) { eachBackend(t, testVersionMatchesLocaldir) }
+
+func testVersionMatchesLocaldir(t *testing.T, be backend) {
 	ctx := context.Background()
-	s, _ := newStore(t, Options{})
+	s, _ := newStoreWith(t, be, Options{})
 	local, err := localdir.New(t.TempDir(), localdir.Options{ResyncInterval: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -224,9 +256,11 @@ func TestVersionMatchesLocaldir(t *testing.T) {
 	}
 }
 
-func TestPutSubfolder(t *testing.T) {
+func TestPutSubfolder(t *testing.T) { eachBackend(t, testPutSubfolder) }
+
+func testPutSubfolder(t *testing.T, be backend) {
 	ctx := context.Background()
-	s, fake := newStore(t, Options{})
+	s, fake := newStoreWith(t, be, Options{})
 	if _, err := s.Put(ctx, "endpoints/chat/gpt.yaml", []byte("x"), ""); err != nil {
 		t.Fatal(err)
 	}
@@ -262,8 +296,10 @@ func TestInvalidPathsMakeNoCall(t *testing.T) {
 	}
 }
 
-func TestListFiltersAndSorts(t *testing.T) {
-	s, fake := newStore(t, Options{})
+func TestListFiltersAndSorts(t *testing.T) { eachBackend(t, testListFiltersAndSorts) }
+
+func testListFiltersAndSorts(t *testing.T, be backend) {
+	s, fake := newStoreWith(t, be, Options{})
 	for _, rel := range []string{
 		"z.yaml", "a.yml", "m.json", "b/c.yaml", "b/a/d.yaml", "B.yaml", "bad.yaml",
 		// ignored
@@ -300,10 +336,12 @@ func TestListFiltersAndSorts(t *testing.T) {
 
 // The same folder given in its /Workspace/... form works, against a server
 // that accepts only the API form.
-func TestWorkspacePrefix(t *testing.T) {
+func TestWorkspacePrefix(t *testing.T) { eachBackend(t, testWorkspacePrefix) }
+
+func testWorkspacePrefix(t *testing.T, be backend) {
 	ctx := context.Background()
 	fake := dbxfake.New(t)
-	s, err := New(workspace.NewWorkspace(fake.Client(t)), "/Workspace"+root, Options{Logger: slog.New(slog.DiscardHandler)})
+	s, err := New(be.api(t, fake), "/Workspace"+root, Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,8 +364,10 @@ func TestWorkspacePrefix(t *testing.T) {
 
 // A poll downloads only what changed: the listing's (object id, modified_at,
 // size) keys a cache of contents.
-func TestListDownloadsOnlyChanges(t *testing.T) {
-	s, fake := newStore(t, Options{})
+func TestListDownloadsOnlyChanges(t *testing.T) { eachBackend(t, testListDownloadsOnlyChanges) }
+
+func testListDownloadsOnlyChanges(t *testing.T, be backend) {
+	s, fake := newStoreWith(t, be, Options{})
 	for _, name := range []string{"a.yaml", "b.yaml", "sub/c.yaml"} {
 		fake.WriteFile(root+"/"+name, []byte("kind: "+name))
 	}
@@ -390,13 +430,15 @@ func TestCacheExpires(t *testing.T) {
 	}
 }
 
-func TestOutageFailsList(t *testing.T) {
+func TestOutageFailsList(t *testing.T) { eachBackend(t, testOutageFailsList) }
+
+func testOutageFailsList(t *testing.T, be backend) {
 	ctx := context.Background()
-	s, fake := newStore(t, Options{})
+	s, fake := newStoreWith(t, be, Options{})
 	fake.WriteFile(root+"/a.yaml", []byte("a"))
 	for _, f := range []dbxfake.Fault{
 		{Status: http.StatusInternalServerError, ErrorCode: "INTERNAL_ERROR"},
-		// Retried by the SDK until RetryTimeoutSeconds (1s in tests).
+		// Retried (by either client) for a second in tests.
 		{Status: http.StatusServiceUnavailable, ErrorCode: "TEMPORARILY_UNAVAILABLE"},
 		{Status: http.StatusNotFound, ErrorCode: "RESOURCE_DOES_NOT_EXIST",
 			Match: func(r *http.Request) bool { return r.URL.Path == "/api/2.0/workspace/export" }},
@@ -423,7 +465,7 @@ func TestCallTimeout(t *testing.T) {
 	slow := make(chan struct{})
 	t.Cleanup(func() { close(slow) })
 	fake.SetFault(&dbxfake.Fault{Status: 200, Match: func(r *http.Request) bool { <-slow; return false }})
-	s, err := New(workspace.NewWorkspace(fake.Client(t)), root, Options{CallTimeout: 100 * time.Millisecond,
+	s, err := New(fake.RESTClient(t), root, Options{CallTimeout: 100 * time.Millisecond,
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

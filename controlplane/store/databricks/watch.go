@@ -83,7 +83,7 @@ func (s *Store) fingerprint(ctx context.Context) (string, error) {
 	}
 	h := sha256.New()
 	for _, f := range files {
-		fmt.Fprintf(h, "%s\x00%d\x00%d\x00%d\n", f.rel, f.info.ObjectId, f.info.ModifiedAt, f.info.Size)
+		fmt.Fprintf(h, "%s\x00%d\x00%d\x00%d\n", f.rel, f.info.ObjectID, f.info.ModifiedAt, f.info.Size)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -45,8 +45,10 @@ type IO struct {
 
 // app is the state shared by the commands of one run.
 type app struct {
-	io     IO
-	server string // --server
+	io      IO
+	server  string // --server
+	profile string // --profile
+	dbx     *databricksTokens
 }
 
 func (a *app) getenv(k string) string {
@@ -67,14 +69,20 @@ func (a *app) serverURL() string {
 	return client.DefaultServer
 }
 
-// tokenSource picks how gatewayctl authenticates to the gateway. Today that is
-// $GATEWAY_TOKEN as a static bearer token. Databricks auth (a profile, or OAuth
-// M2M with a client id and secret, through databricks-sdk-go's unified auth)
-// arrives with the Databricks work as another client.TokenSource chosen here;
-// nothing else in gatewayctl changes.
+// tokenSource picks how gatewayctl authenticates to the gateway:
+// $GATEWAY_TOKEN as a static bearer token (the server's GATEWAY_ADMIN_TOKEN),
+// else Databricks auth when --profile or DATABRICKS_* ask for it (a gateway
+// deployed as a Databricks App sits behind the Apps proxy, which takes a
+// workspace OAuth token), else nothing (a local gateway on loopback).
 func (a *app) tokenSource() client.TokenSource {
 	if t := a.getenv("GATEWAY_TOKEN"); t != "" {
 		return client.StaticToken(t)
+	}
+	if wantsDatabricks(a.getenv, a.profile) {
+		if a.dbx == nil {
+			a.dbx = &databricksTokens{cfg: databricksConfig(a.getenv, a.profile)}
+		}
+		return a.dbx
 	}
 	return nil
 }
@@ -230,6 +238,9 @@ apply manifests, get and describe what is served, diff before a change.
 
 The gateway is --server, else $GATEWAY_URL, else ` + client.DefaultServer + `.
 The management API token is read from $GATEWAY_TOKEN and sent as a bearer token.
+For a gateway deployed as a Databricks App, gatewayctl authenticates to the workspace
+instead: --profile (or DATABRICKS_CONFIG_PROFILE) names a ~/.databrickscfg profile,
+or DATABRICKS_HOST with DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET use OAuth M2M.
 
 Exit codes: 0 success, 1 error, 2 usage (bad flags or arguments);
 diff: 0 no differences, 1 differences, 2 usage, 3 error.`,
@@ -237,6 +248,7 @@ diff: 0 no differences, 1 differences, 2 usage, 3 error.`,
 		SilenceUsage:  true,
 	}
 	root.PersistentFlags().StringVar(&a.server, "server", "", "gateway URL (env GATEWAY_URL, default "+client.DefaultServer+")")
+	root.PersistentFlags().StringVar(&a.profile, "profile", "", "Databricks profile in ~/.databrickscfg to authenticate with, for a gateway deployed as a Databricks App (env DATABRICKS_CONFIG_PROFILE)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err.Error()} })
 	root.AddCommand(a.applyCommand(), a.getCommand(), a.describeCommand(), a.deleteCommand(), a.diffCommand(),
 		a.validateCommand(), a.createCommand(), a.chatCommand(), a.versionCommand())
