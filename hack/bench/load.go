@@ -141,6 +141,9 @@ type row struct {
 	// direct is the same request sent straight to the mock (chat at c=1
 	// only): the reference for the gateway's added latency.
 	direct *result
+	// steady is the gateway without configuration changes, run interleaved
+	// with the churn runs (churn only): their p99s compare in the same window.
+	steady *result
 }
 
 func bodyFor(model string, stream bool) []byte {
@@ -187,9 +190,12 @@ func run(dur time.Duration, rounds int, concs []int, scenarios []string, gateway
 			return fmt.Errorf("unknown scenario %q", sc)
 		}
 		for _, c := range concs {
-			var bs, gs []result
+			var bs, gs, ss []result
 			for i := 0; i < rounds; i++ {
 				bs = append(bs, load(b, c, dur, nil))
+				if during != nil {
+					ss = append(ss, load(g, c, dur, nil))
+				}
 				gd := during
 				if profileDir != "" && i == 0 {
 					gd = withProfiles(during, e.dbgAddr, filepath.Join(profileDir, fmt.Sprintf("%s-c%d", sc, c)), dur)
@@ -197,6 +203,10 @@ func run(dur time.Duration, rounds int, concs []int, scenarios []string, gateway
 				gs = append(gs, load(g, c, dur, gd))
 			}
 			r := row{scenario: sc, conc: c, base: merge(bs), gw: merge(gs)}
+			if len(ss) > 0 {
+				m := merge(ss)
+				r.steady = &m
+			}
 			if sc == "chat" && c == 1 {
 				d := b
 				d.url, d.proc = "http://"+e.upAddr+"/v1/chat/completions", e.upstream
@@ -214,6 +224,10 @@ func run(dur time.Duration, rounds int, concs []int, scenarios []string, gateway
 	}
 	report := render(rows, idleRSS)
 	for _, r := range rows {
+		if r.steady != nil {
+			report += fmt.Sprintf("\nChurn at c=%d: gateway p99 %s during 50 swaps vs %s steady, interleaved: %.2fx; errors %d vs %d.\n",
+				r.conc, ms(r.gw.p99), ms(r.steady.p99), float64(r.gw.p99)/float64(r.steady.p99), r.gw.errors, r.steady.errors)
+		}
 		if r.direct != nil {
 			report += fmt.Sprintf("\nLatency at c=1 (chat): gateway p50 %s vs the mock called directly %s: +%.0fµs (baseline proxy +%.0fµs).\n",
 				ms(r.gw.p50), ms(r.direct.p50), float64(r.gw.p50-r.direct.p50)/1e3, float64(r.base.p50-r.direct.p50)/1e3)

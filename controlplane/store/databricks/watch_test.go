@@ -1,7 +1,6 @@
 package databricks
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/ai-gateway/gateway/controlplane/internal/dbxfake"
 	"github.com/ai-gateway/gateway/controlplane/store"
+	"github.com/ai-gateway/gateway/internal/logbuf"
 )
 
 // signalTimeout is generous on purpose: tests check that a signal arrives,
@@ -124,30 +124,12 @@ func TestWatchResync(t *testing.T) {
 	waitSignal(t, ch, "resync interval with no change")
 }
 
-// syncBuffer is a log sink the watch goroutine and the test share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // An outage neither ends Watch nor signals a change on every failed poll; it
 // is logged once, polling goes on, and recovery signals (a reconcile may have
 // failed meanwhile) and changes made during the outage are seen.
 func TestWatchOutageKeepsPolling(t *testing.T) {
 	t.Parallel()
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	s, fake := newStore(t, Options{PollInterval: 20 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	ch := startWatch(t, s)
