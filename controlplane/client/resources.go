@@ -217,6 +217,24 @@ func (c *Client) Providers(ctx context.Context) ([]mgmt.ProviderInfo, error) {
 	return out.Providers, nil
 }
 
+// Status is the controller summary of GET /api/v1alpha1/status.
+type Status struct {
+	Endpoints  int      `json:"endpoints"`
+	APIKeys    int      `json:"apikeys"`
+	FileErrors []string `json:"fileErrors"`
+	// SecretScope is where the server moves write-only values.
+	SecretScope string `json:"secretScope"`
+}
+
+// Status reads the controller summary.
+func (c *Client) Status(ctx context.Context) (*Status, error) {
+	var out Status
+	if err := c.doJSON(ctx, http.MethodGet, mgmt.Prefix+"/status", nil, nil, "", &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // ReadyInfo is the body of /ready.
 type ReadyInfo struct {
 	// Status is "ready" once the first reconcile is done, else "loading".

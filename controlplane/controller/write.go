@@ -37,6 +37,9 @@ const (
 	ActionDeleted    = "deleted"
 )
 
+// SecretScope is the scope write-only values are moved into.
+func (c *Controller) SecretScope() string { return c.opts.SecretScope }
+
 // DefaultSecretScope is where write-only values go when an APIKey has no
 // secretRef yet.
 const DefaultSecretScope = "ai-gateway"

@@ -265,5 +265,8 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		"endpoints":  len(s.ctrl.List(v1alpha1.KindEndpoint)),
 		"apikeys":    len(s.ctrl.List(v1alpha1.KindAPIKey)),
 		"fileErrors": errs,
+		// Where a write-only value would go, so that a client previewing a
+		// change offline (gatewayctl's external diff) shows the same secretRef.
+		"secretScope": s.ctrl.SecretScope(),
 	})
 }

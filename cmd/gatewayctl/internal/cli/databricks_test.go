@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ai-gateway/gateway/api/v1alpha1"
+	"github.com/ai-gateway/gateway/controlplane/client"
 	"github.com/ai-gateway/gateway/controlplane/daemon"
 )
 
@@ -144,4 +146,38 @@ func TestDatabricksAuth(t *testing.T) {
 			t.Fatalf("without any credential the proxy must refuse:\n%s", r)
 		}
 	})
+}
+
+// The external diff previews a write-only value as a secretRef in the scope
+// the server uses (--secret-scope on a Databricks App), read from its status.
+func TestExternalDiffUsesServerSecretScope(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v1alpha1/status" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"endpoints":0,"apikeys":0,"fileErrors":[],"secretScope":"team-scope"}`))
+	}))
+	t.Cleanup(srv.Close)
+	cl, err := client.New(client.Options{Server: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withValue := changedObject{doc: v1alpha1.Decoded{Object: &v1alpha1.APIKey{
+		TypeMeta: v1alpha1.TypeMeta{APIVersion: v1alpha1.GroupVersion, Kind: v1alpha1.KindAPIKey},
+		Metadata: v1alpha1.ObjectMeta{Name: "k"}, Spec: v1alpha1.APIKeySpec{Provider: "openai", Value: "sk-canary"}}}}
+	scope, err := secretScope(t.Context(), cl, []changedObject{withValue})
+	if err != nil || scope != "team-scope" {
+		t.Fatalf("scope %q, %v; want team-scope", scope, err)
+	}
+	stored := asStored(withValue.doc.Object, nil, scope).(*v1alpha1.APIKey)
+	if stored.Spec.Value != "" || stored.Spec.SecretRef == nil || *stored.Spec.SecretRef != (v1alpha1.SecretRef{Scope: "team-scope", Key: "k"}) {
+		t.Fatalf("stored form: %+v", stored.Spec)
+	}
+	// Nothing to preview: the server is not asked.
+	srv.Close()
+	if scope, err := secretScope(t.Context(), cl, nil); err != nil || scope != "ai-gateway" {
+		t.Fatalf("no write-only value: %q, %v", scope, err)
+	}
 }

@@ -192,6 +192,10 @@ func (a *app) externalDiff(ctx context.Context, cl *client.Client, prog []string
 			return err
 		}
 	}
+	scope, err := secretScope(ctx, cl, changed)
+	if err != nil {
+		return err
+	}
 	for _, c := range changed {
 		if c.doc.Object == nil {
 			return fmt.Errorf("%s: cannot match the server's answer to a document", kindName(c.entry.Kind, c.entry.Name))
@@ -212,7 +216,7 @@ func (a *app) externalDiff(ctx context.Context, cl *client.Client, prog []string
 				return err
 			}
 		}
-		y, err := v1alpha1.Marshal(asStored(c.doc.Object, cur))
+		y, err := v1alpha1.Marshal(asStored(c.doc.Object, cur, scope))
 		if err != nil {
 			return err
 		}
@@ -236,17 +240,36 @@ func (a *app) externalDiff(ctx context.Context, cl *client.Client, prog []string
 
 // asStored returns obj as the server would store it: a write-only value
 // becomes a reference to the secret store entry it would be put in (the
-// live object's, else the default), as the server's diff shows it.
-func asStored(obj, live v1alpha1.Object) v1alpha1.Object {
+// live object's, else the server's scope), as the server's diff shows it.
+func asStored(obj, live v1alpha1.Object, scope string) v1alpha1.Object {
 	key, ok := obj.(*v1alpha1.APIKey)
 	if !ok || key.Spec.Value == "" {
 		return obj
 	}
 	k := key.DeepCopy()
-	ref := &v1alpha1.SecretRef{Scope: controller.DefaultSecretScope, Key: k.Metadata.Name}
+	ref := &v1alpha1.SecretRef{Scope: scope, Key: k.Metadata.Name}
 	if old, ok := live.(*v1alpha1.APIKey); ok && old.Spec.SecretRef != nil {
 		ref = old.Spec.SecretRef
 	}
 	k.Spec.Value, k.Spec.Env, k.Spec.SecretRef = "", "", ref
 	return k
+}
+
+// secretScope is the scope the server moves write-only values into, asked
+// only when a changed APIKey carries one. A server too old to say gets the
+// default.
+func secretScope(ctx context.Context, cl *client.Client, changed []changedObject) (string, error) {
+	for _, c := range changed {
+		if k, ok := c.doc.Object.(*v1alpha1.APIKey); ok && k.Spec.Value != "" {
+			st, err := cl.Status(ctx)
+			if err != nil {
+				return "", err
+			}
+			if st.SecretScope != "" {
+				return st.SecretScope, nil
+			}
+			break
+		}
+	}
+	return controller.DefaultSecretScope, nil
 }
