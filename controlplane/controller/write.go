@@ -248,6 +248,12 @@ func (c *Controller) write(ctx context.Context, k Key, cur Resource, exists bool
 	}
 	_, err = st.Put(ctx, target, data, expected)
 	for i := 2; !ownFile && errors.Is(err, store.ErrConflict) && i <= 100; i++ {
+		if c.defines(ctx, target, k) {
+			// Someone wrote this resource's file an instant ago and it is
+			// not reconciled yet: that is a concurrent create, not a
+			// name clash with another file's contents.
+			return fmt.Errorf("%s %q was just written to %s by someone else: %w", k.Kind, k.Name, target, ErrConflict)
+		}
 		target = strings.TrimSuffix(DefaultPath(k.Kind, k.Name), ".yaml") + "-" + strconv.Itoa(i) + ".yaml"
 		_, err = st.Put(ctx, target, data, "")
 	}
@@ -258,6 +264,21 @@ func (c *Controller) write(ctx context.Context, k Key, cur Resource, exists bool
 		return fmt.Errorf("write %s: %w", target, err)
 	}
 	return c.applyRemovals(ctx, edits)
+}
+
+// defines reports whether the document at path (one the index has not seen)
+// defines k.
+func (c *Controller) defines(ctx context.Context, path string, k Key) bool {
+	doc, err := c.opts.Store.Get(ctx, path)
+	if err != nil {
+		return false
+	}
+	for _, d := range v1alpha1.Load(path, doc.Data) {
+		if d.Object != nil && d.Object.GetTypeMeta().Kind == k.Kind && d.Object.GetMetadata().Name == k.Name {
+			return true
+		}
+	}
+	return false
 }
 
 type removal struct {

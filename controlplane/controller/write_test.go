@@ -1,6 +1,8 @@
 package controller_test
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/ai-gateway/gateway/api/v1alpha1"
@@ -99,5 +101,31 @@ func TestApplyValueDoesNotOverwriteASharedSecret(t *testing.T) {
 	}
 	if got, _ := h.secrets.Get(ctx, a.Spec.SecretRef.Scope, a.Spec.SecretRef.Key); got != "sk-a-2" {
 		t.Fatalf("a's own entry was not updated: %q", got)
+	}
+}
+
+// A create racing a hand-written file of the same resource that is not yet
+// reconciled is a conflict: the gateway must not write NAME-2.yaml and end up
+// with two definitions.
+func TestCreateRacingAnUnreconciledFileConflicts(t *testing.T) {
+	h := newHarness(t, nil)
+	h.write("apikeys/mock.yaml", mockKeyYAML("mock"))
+	h.reconcile()
+	h.write("endpoints/late.yaml", endpointYAML("late", "mock-1", "mock")) // not reconciled yet
+
+	objs := v1alpha1.Load("request body", []byte(endpointYAML("late", "mock-2", "mock")))
+	results, err := h.ctrl.Apply(t.Context(), objs, controller.ApplyOptions{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 1 || results[0].Action != controller.ActionConflict {
+		t.Fatalf("results = %+v, want one conflict", results)
+	}
+	if _, err := os.Stat(filepath.Join(h.dir, "endpoints/late-2.yaml")); !os.IsNotExist(err) {
+		t.Fatalf("a second definition was written (stat: %v)", err)
+	}
+	h.reconcile()
+	if got := h.servedModel("late"); got != "mock-1" {
+		t.Fatalf("late serves %q, want the hand-written mock-1", got)
 	}
 }

@@ -76,6 +76,8 @@ func startProviders(t *testing.T) (*gatewayd, []providerCase, map[string]string)
 	ant := anthropictest.New(anthropicKey)
 	gem := geminitest.New(geminiKey)
 	vtx := geminitest.New("")
+	// Claude on Vertex AI accepts the tokens vtx's fake Google token endpoint mints.
+	vac := anthropictest.NewVertex("fake-project", "us-east5", vtx.ValidToken)
 	brk := bedrocktest.New()
 	azr := azuretest.New(azureKey)
 	coh := coheretest.New(cohereKey)
@@ -83,7 +85,7 @@ func startProviders(t *testing.T) (*gatewayd, []providerCase, map[string]string)
 	dbx.PathPrefix = databricks.ServingPath // before the first request
 	grq := openaitest.NewWithTools(groqKey)
 	oll := openaitest.NewWithToolsAndEmbeddings("") // Ollama takes no key
-	for _, c := range []interface{ Close() }{oai, ant, gem, vtx, brk, azr, coh, dbx, grq, oll} {
+	for _, c := range []interface{ Close() }{oai, ant, gem, vtx, vac, brk, azr, coh, dbx, grq, oll} {
 		t.Cleanup(c.Close)
 	}
 	env := map[string]string{
@@ -113,6 +115,8 @@ func startProviders(t *testing.T) (*gatewayd, []providerCase, map[string]string)
 			chatModel: "gemini-2.5-flash", toolsModel: "gemini-tool", embedModel: "text-embedding-004", calls: gem.Calls},
 		{id: "vertex-ai", apiKey: spec("vertex-ai", "VERTEX_SA_JSON", vtx.BaseURL(), "    vertex: {project: fake-project, location: us-central1}\n"),
 			chatModel: "gemini-2.5-flash", toolsModel: "gemini-tool", embedModel: "text-embedding-005", calls: vtx.Calls},
+		{id: "vertex-anthropic", apiKey: spec("vertex-anthropic", "VERTEX_SA_JSON", vac.BaseURL(), "    vertex: {project: fake-project, location: us-east5}\n"),
+			chatModel: "claude-sonnet-4-5@20250929", toolsModel: "claude-tool-call@20250929", calls: vac.Calls},
 		{id: "bedrock", apiKey: spec("bedrock", "AWS_BEDROCK_CREDS", brk.BaseURL(), "    aws: {region: "+bedrocktest.Region+"}\n"),
 			chatModel: "anthropic.claude-3-5-sonnet-20240620-v1:0", toolsModel: "tool-call", embedModel: "amazon.titan-embed-text-v2:0", calls: brk.Calls},
 		{id: "azure-openai", apiKey: spec("azure-openai", "AZURE_OPENAI_KEY", azr.BaseURL(), "    azure: {apiVersion: 2024-10-21}\n"),

@@ -68,6 +68,10 @@ var natives = []native{
 	{id: "vertex-ai", credential: "service-account JSON key (OAuth2)",
 		baseURL:  "derived from `config.vertex.location`",
 		supports: "Gemini on Vertex AI, as `gemini` (images also as `gs://` URIs); needs `config.vertex.project` and `config.vertex.location`; embeddings through `:predict`."},
+	{id: "vertex-anthropic", credential: "service-account JSON key (OAuth2)",
+		baseURL: "derived from `config.vertex.location`",
+		supports: "Claude on Vertex AI (`rawPredict`, `streamRawPredict`), translated as `anthropic` (same tools, vision, JSON mode, thinking, streaming with usage); " +
+			"needs `config.vertex.project` and `config.vertex.location`; Anthropic clients are forwarded natively. No embeddings."},
 	{id: "bedrock", credential: "AWS access keys (JSON or `KEY:SECRET[:TOKEN]`, SigV4) or a Bedrock API key",
 		baseURL: "`https://bedrock-runtime.{region}.amazonaws.com`",
 		supports: "Converse and ConverseStream (AWS event stream), translated: tools, vision (png, jpeg, gif, webp; inlined), JSON mode and schema through a forced tool, " +

@@ -374,6 +374,85 @@ test("deleting an endpoint asks first, then it is gone", async () => {
   await finish(s);
 });
 
+test("leaving an editor with unsaved changes asks first; saving, cancelling or no change does not", async () => {
+  const s = await open("/#/gateway/edit/mock-chat");
+  const { page } = s;
+  const hash = () => page.evaluate(() => location.hash);
+  const dialog = page.getByRole("dialog", { name: "Leave without saving?" });
+  const unloadPrompts = [];
+  page.on("dialog", (d) => {
+    unloadPrompts.push(d.type());
+    d.dismiss();
+  });
+
+  // No change: leaving does not ask.
+  await el(page, "spec.timeout").waitFor();
+  await page.locator('[data-nav="apikeys"]').click();
+  await page.waitForFunction(() => location.hash === "#/apikeys");
+  assert.equal(await dialog.isVisible(), false);
+
+  // An edit in the form: another nav link asks, and "stay" keeps the edit.
+  await page.goto(`${BASE}/#/gateway/edit/mock-chat`);
+  await el(page, "spec.timeout").waitFor();
+  const timeout = await el(page, "spec.timeout").inputValue();
+  await el(page, "spec.timeout").fill("31s");
+  await page.locator('[data-nav="apikeys"]').click();
+  await dialog.waitFor();
+  assert.equal(await hash(), "#/gateway/edit/mock-chat", "the address stays while the dialog asks");
+  await dialog.getByRole("button", { name: "Stay on this page" }).click();
+  await dialog.waitFor({ state: "hidden" });
+  assert.equal(await hash(), "#/gateway/edit/mock-chat");
+  assert.equal(await el(page, "spec.timeout").inputValue(), "31s", "the edit is kept");
+
+  // Closing the tab gets the browser's prompt (dismissed: the page stays).
+  await page.close({ runBeforeUnload: true });
+  for (let i = 0; i < 100 && unloadPrompts.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(unloadPrompts, ["beforeunload"]);
+  assert.equal(await el(page, "spec.timeout").inputValue(), "31s");
+
+  // An edit typed and undone is no change.
+  await el(page, "spec.timeout").fill(timeout);
+  await page.locator('[data-nav="apikeys"]').click();
+  await page.waitForFunction(() => location.hash === "#/apikeys");
+  assert.equal(await dialog.isVisible(), false);
+
+  // "Leave" navigates and drops the edit.
+  await page.goto(`${BASE}/#/gateway/edit/mock-chat`);
+  await el(page, "spec.timeout").fill("32s");
+  await page.locator('[data-nav="apikeys"]').click();
+  await dialog.getByRole("button", { name: "Leave without saving" }).click();
+  await page.waitForFunction(() => location.hash === "#/apikeys");
+  assert.equal((await api("GET", "/endpoints/mock-chat")).json.spec.timeout, timeout);
+
+  // Cancel discards without asking.
+  await page.goto(`${BASE}/#/gateway/edit/mock-chat`);
+  await el(page, "spec.timeout").fill("33s");
+  await page.getByRole("link", { name: "Cancel" }).click();
+  await page.waitForFunction(() => location.hash === "#/gateway");
+  assert.equal(await dialog.isVisible(), false);
+
+  // The YAML view: an edit asks too; after saving, nothing asks.
+  await page.goto(`${BASE}/#/apikeys/edit/e2e-openai`);
+  await page.locator('input[type="radio"][value="keep"]').waitFor();
+  await page.getByRole("tab", { name: "YAML" }).click();
+  const area = page.locator("textarea.yaml");
+  await area.fill((await area.inputValue()).replace("metadata:\n", "metadata:\n  labels:\n    team: e2e\n"));
+  await page.locator('[data-nav="gateway"]').click();
+  await dialog.waitFor();
+  await dialog.getByRole("button", { name: "Stay on this page" }).click();
+  await dialog.waitFor({ state: "hidden" });
+  assert.equal(await hash(), "#/apikeys/edit/e2e-openai");
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await page.waitForFunction(() => location.hash === "#/apikeys");
+  assert.equal(await dialog.isVisible(), false);
+  assert.deepEqual((await api("GET", "/apikeys/e2e-openai")).json.metadata.labels, { team: "e2e" });
+  await page.locator('[data-nav="gateway"]').click();
+  await page.waitForFunction(() => location.hash === "#/gateway");
+  assert.equal(await dialog.isVisible(), false);
+  assert.deepEqual(unloadPrompts, ["beforeunload"], "no other prompt");
+  await finish(s);
+});
+
 test("with an admin token set, the UI asks for it and then works", async () => {
   const s = await open("/", { base: TOKEN_BASE, expectStatuses: [401] });
   const { page } = s;

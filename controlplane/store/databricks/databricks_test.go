@@ -13,6 +13,7 @@ import (
 	"github.com/ai-gateway/gateway/controlplane/internal/dbxfake"
 	"github.com/ai-gateway/gateway/controlplane/store"
 	"github.com/ai-gateway/gateway/controlplane/store/localdir"
+	"github.com/ai-gateway/gateway/controlplane/store/storetest"
 )
 
 // root is the workspace folder the tests use.
@@ -62,19 +63,6 @@ func newStoreWith(t *testing.T, be backend, opts Options) (*Store, *dbxfake.Serv
 		t.Fatal(err)
 	}
 	return s, fake
-}
-
-func paths(t *testing.T, s *Store) []string {
-	t.Helper()
-	docs, err := s.List(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := []string{}
-	for _, d := range docs {
-		out = append(out, d.Path)
-	}
-	return out
 }
 
 // count returns how many API calls of the given "METHOD /path" were made.
@@ -147,79 +135,57 @@ func testCheck(t *testing.T, be backend) {
 	}
 }
 
-func TestCRUD(t *testing.T) { eachBackend(t, testCRUD) }
+// TestConformance runs the store contract once per client.
+func TestConformance(t *testing.T) {
+	eachBackend(t, func(t *testing.T, be backend) {
+		storetest.Run(t, func(t *testing.T) storetest.Harness {
+			s, fake := newStoreWith(t, be, Options{PollInterval: 20 * time.Millisecond})
+			return storetest.Harness{
+				Store:      s,
+				Write:      func(_ *testing.T, rel string, data []byte) { fake.WriteFile(root+"/"+rel, data) },
+				Remove:     func(_ *testing.T, rel string) { fake.Remove(root + "/" + rel) },
+				Mkdir:      func(_ *testing.T, rel string) { fake.Mkdir(root + "/" + rel) },
+				OnWatching: func(ready func()) { s.onWatching = ready },
+			}
+		})
+	})
+}
 
-func testCRUD(t *testing.T, be backend) {
+// What Put and Delete leave in the workspace: the bytes as given, emptied
+// folders kept, nothing else.
+func TestWorkspaceFiles(t *testing.T) { eachBackend(t, testWorkspaceFiles) }
+
+func testWorkspaceFiles(t *testing.T, be backend) {
 	ctx := context.Background()
 	s, fake := newStoreWith(t, be, Options{})
-
-	if _, err := s.Get(ctx, "a.yaml"); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("Get missing: %v, want ErrNotFound", err)
-	}
-	v1, err := s.Put(ctx, "a.yaml", []byte("one"), "")
+	v, err := s.Put(ctx, "a.yaml", []byte("one"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(v1) != 32 {
-		t.Errorf("version %q: want 32 hex chars", v1)
-	}
-	doc, err := s.Get(ctx, "a.yaml")
-	if err != nil || string(doc.Data) != "one" || doc.Version != v1 || doc.Path != "a.yaml" {
-		t.Fatalf("Get = %+v, %v", doc, err)
+	if len(v) != 32 {
+		t.Errorf("version %q: want 32 hex chars", v)
 	}
 	if got, _ := fake.ReadFile(root + "/a.yaml"); string(got) != "one" {
 		t.Errorf("workspace file = %q", got)
 	}
-
-	// Create over an existing file conflicts.
-	if _, err := s.Put(ctx, "a.yaml", []byte("x"), ""); !errors.Is(err, store.ErrConflict) {
-		t.Errorf("create over existing: %v, want ErrConflict", err)
-	}
-	v2, err := s.Put(ctx, "a.yaml", []byte("two"), v1)
-	if err != nil || v2 == v1 {
-		t.Fatalf("update: %q, %v", v2, err)
-	}
-	// Stale version conflicts, for Put and Delete.
-	if _, err := s.Put(ctx, "a.yaml", []byte("three"), v1); !errors.Is(err, store.ErrConflict) {
-		t.Errorf("stale put: %v, want ErrConflict", err)
-	}
-	if err := s.Delete(ctx, "a.yaml", v1); !errors.Is(err, store.ErrConflict) {
-		t.Errorf("stale delete: %v, want ErrConflict", err)
-	}
-	// A change behind the store's back makes the version stale too.
+	// A refused write leaves the file alone.
 	fake.WriteFile(root+"/a.yaml", []byte("edited in the workspace UI"))
-	if _, err := s.Put(ctx, "a.yaml", []byte("three"), v2); !errors.Is(err, store.ErrConflict) {
+	if _, err := s.Put(ctx, "a.yaml", []byte("three"), v); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("put after a concurrent edit: %v, want ErrConflict", err)
 	}
 	if got, _ := fake.ReadFile(root + "/a.yaml"); string(got) != "edited in the workspace UI" {
 		t.Errorf("the refused write changed the file: %q", got)
 	}
-	// A specific version for a missing file conflicts on Put.
-	if _, err := s.Put(ctx, "b.yaml", []byte("b"), v1); !errors.Is(err, store.ErrConflict) {
-		t.Errorf("put missing with version: %v, want ErrConflict", err)
-	}
-	// AnyVersion is unconditional, including creation.
-	if _, err := s.Put(ctx, "a.yaml", []byte("four"), store.AnyVersion); err != nil {
+	if _, err := s.Put(ctx, "endpoints/chat/gpt.yaml", []byte("x"), ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Put(ctx, "b.yaml", []byte("b"), store.AnyVersion); err != nil {
-		t.Fatal(err)
+	for _, p := range []string{"a.yaml", "endpoints/chat/gpt.yaml"} {
+		if err := s.Delete(ctx, p, store.AnyVersion); err != nil {
+			t.Fatal(err)
+		}
 	}
-	doc, _ = s.Get(ctx, "a.yaml")
-	if string(doc.Data) != "four" {
-		t.Fatalf("Get after AnyVersion put = %q", doc.Data)
-	}
-	if err := s.Delete(ctx, "a.yaml", doc.Version); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Delete(ctx, "a.yaml", store.AnyVersion); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("delete missing: %v, want ErrNotFound", err)
-	}
-	if err := s.Delete(ctx, "b.yaml", ""); err != nil {
-		t.Errorf(`delete with "": %v`, err)
-	}
-	if got := paths(t, s); len(got) != 0 {
-		t.Errorf("List after deletes = %v", got)
+	if _, _, _, ok := fake.Stat(root + "/endpoints/chat"); !ok {
+		t.Error("folder should be left in place")
 	}
 	if files := fake.Files(); len(files) != 0 {
 		t.Errorf("leftover files: %v", files)
@@ -256,81 +222,40 @@ func testVersionMatchesLocaldir(t *testing.T, be backend) {
 	}
 }
 
-func TestPutSubfolder(t *testing.T) { eachBackend(t, testPutSubfolder) }
-
-func testPutSubfolder(t *testing.T, be backend) {
-	ctx := context.Background()
-	s, fake := newStoreWith(t, be, Options{})
-	if _, err := s.Put(ctx, "endpoints/chat/gpt.yaml", []byte("x"), ""); err != nil {
-		t.Fatal(err)
-	}
-	if got := paths(t, s); !reflect.DeepEqual(got, []string{"endpoints/chat/gpt.yaml"}) {
-		t.Errorf("List = %v", got)
-	}
-	if err := s.Delete(ctx, "endpoints/chat/gpt.yaml", ""); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, _, ok := fake.Stat(root + "/endpoints/chat"); !ok {
-		t.Error("folder should be left in place")
-	}
-}
-
+// Invalid paths are refused before any API call (the conformance suite
+// checks that they are refused).
 func TestInvalidPathsMakeNoCall(t *testing.T) {
 	ctx := context.Background()
 	s, fake := newStore(t, Options{})
 	before := len(fake.Requests())
-	for _, p := range []string{"", "/abs.yaml", "../up.yaml", "a/../b.yaml", "a\\b.yaml", "./a.yaml",
-		"a//b.yaml", "dir/", "a.txt", ".hidden.yaml", ".git/a.yaml", "a.yaml~", "a.tmp", "#a.yaml#"} {
-		if _, err := s.Put(ctx, p, []byte("x"), store.AnyVersion); err == nil {
-			t.Errorf("Put(%q) = nil, want error", p)
-		}
-		if _, err := s.Get(ctx, p); err == nil || errors.Is(err, store.ErrNotFound) {
-			t.Errorf("Get(%q) = %v, want an invalid-path error", p, err)
-		}
-		if err := s.Delete(ctx, p, ""); err == nil || errors.Is(err, store.ErrNotFound) {
-			t.Errorf("Delete(%q) = %v, want an invalid-path error", p, err)
-		}
+	for _, p := range storetest.InvalidPaths {
+		_, _ = s.Put(ctx, p, []byte("x"), store.AnyVersion)
+		_, _ = s.Get(ctx, p)
+		_ = s.Delete(ctx, p, "")
 	}
 	if n := len(fake.Requests()) - before; n != 0 {
 		t.Errorf("%d API calls for invalid paths", n)
 	}
 }
 
-func TestListFiltersAndSorts(t *testing.T) { eachBackend(t, testListFiltersAndSorts) }
+// Workspace objects that are not files (notebooks) are not documents, and a
+// sibling folder whose name starts like the root's is not part of it.
+func TestListSkipsOtherObjects(t *testing.T) { eachBackend(t, testListSkipsOtherObjects) }
 
-func testListFiltersAndSorts(t *testing.T, be backend) {
-	s, fake := newStoreWith(t, be, Options{})
-	for _, rel := range []string{
-		"z.yaml", "a.yml", "m.json", "b/c.yaml", "b/a/d.yaml", "B.yaml", "bad.yaml",
-		// ignored
-		"readme.md", "noext", ".hidden.yaml", ".git/config.yaml", "a.yaml~", ".a.yaml.swp",
-		"a.yaml.swp", "a.yaml.swx", ".#a.yaml", "#a.yaml#", "4913", "x.yaml.tmp",
-		".a.yaml.123.tmp", "backup~/x.yaml",
-	} {
-		fake.WriteFile(root+"/"+rel, []byte("kind: x\n"))
-	}
-	fake.WriteFile(root+"/bad.yaml", []byte("{{{ not: [yaml")) // the store does not parse
-	fake.Mkdir(root + "/dir.yaml")
-	fake.Mkdir(root + "/empty")
-	fake.AddNotebook(root + "/notebook.yaml") // not a file: skipped
-	fake.WriteFile("/Users/me@example.com/gateway-other/x.yaml", []byte("outside"))
-
-	want := []string{"B.yaml", "a.yml", "b/a/d.yaml", "b/c.yaml", "bad.yaml", "m.json", "z.yaml"}
-	if got := paths(t, s); !reflect.DeepEqual(got, want) {
-		t.Errorf("List = %v\nwant %v", got, want)
-	}
+func testListSkipsOtherObjects(t *testing.T, be backend) {
 	ctx := context.Background()
-	doc, err := s.Get(ctx, "bad.yaml")
-	if err != nil || !strings.HasPrefix(string(doc.Data), "{{{") {
-		t.Errorf("Get bad.yaml = %q, %v", doc.Data, err)
+	s, fake := newStoreWith(t, be, Options{})
+	fake.WriteFile(root+"/a.yaml", []byte("a"))
+	fake.AddNotebook(root + "/notebook.yaml")
+	fake.WriteFile("/Users/me@example.com/gateway-other/x.yaml", []byte("outside"))
+	if got := storetest.Paths(t, s); !reflect.DeepEqual(got, []string{"a.yaml"}) {
+		t.Errorf("List = %v, want [a.yaml]", got)
 	}
-	for _, p := range []string{"dir.yaml", "notebook.yaml"} {
-		if _, err := s.Get(ctx, p); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("Get %s: %v, want ErrNotFound", p, err)
-		}
-		if err := s.Delete(ctx, p, ""); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("Delete %s: %v, want ErrNotFound", p, err)
-		}
+	if _, err := s.Get(ctx, "notebook.yaml"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Get notebook.yaml: %v, want ErrNotFound", err)
+	}
+	if err := s.Delete(ctx, "notebook.yaml", ""); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Delete notebook.yaml: %v, want ErrNotFound", err)
 	}
 }
 
@@ -354,7 +279,7 @@ func testWorkspacePrefix(t *testing.T, be backend) {
 	if got, ok := fake.ReadFile(root + "/sub/a.yaml"); !ok || string(got) != "a" {
 		t.Fatalf("file at %s/sub/a.yaml = %q, %v", root, got, ok)
 	}
-	if got := paths(t, s); !reflect.DeepEqual(got, []string{"sub/a.yaml"}) {
+	if got := storetest.Paths(t, s); !reflect.DeepEqual(got, []string{"sub/a.yaml"}) {
 		t.Errorf("List = %v", got)
 	}
 	if s.Dir() != "/Workspace"+root {
@@ -372,11 +297,11 @@ func testListDownloadsOnlyChanges(t *testing.T, be backend) {
 		fake.WriteFile(root+"/"+name, []byte("kind: "+name))
 	}
 	exports := func() int { return count(fake, "GET /api/2.0/workspace/export") }
-	paths(t, s)
+	storetest.Paths(t, s)
 	if n := exports(); n != 3 {
 		t.Fatalf("first List downloaded %d files, want 3", n)
 	}
-	paths(t, s)
+	storetest.Paths(t, s)
 	if n := exports(); n != 3 {
 		t.Errorf("an unchanged List downloaded %d more files", n-3)
 	}
@@ -407,7 +332,7 @@ func TestCacheExpires(t *testing.T) {
 	now := time.Now()
 	s.now = func() time.Time { return now }
 	fake.WriteFile(root+"/a.yaml", []byte("aaaa"))
-	paths(t, s)
+	storetest.Paths(t, s)
 	_, _, mtime, _ := fake.Stat(root + "/a.yaml")
 	fake.SetModifiedAt(root+"/a.yaml", []byte("bbbb"), mtime)
 	content := func() string {
@@ -477,21 +402,5 @@ func TestCallTimeout(t *testing.T) {
 	}
 	if d := time.Since(start); d > 4*time.Second {
 		t.Errorf("List took %v despite a 100ms call timeout", d)
-	}
-}
-
-func TestContextCanceled(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	s, fake := newStore(t, Options{})
-	fake.WriteFile(root+"/a.yaml", []byte("x"))
-	if _, err := s.List(ctx); !errors.Is(err, context.Canceled) {
-		t.Errorf("List: %v", err)
-	}
-	if _, err := s.Put(ctx, "b.yaml", nil, ""); !errors.Is(err, context.Canceled) {
-		t.Errorf("Put: %v", err)
-	}
-	if err := s.Delete(ctx, "a.yaml", ""); !errors.Is(err, context.Canceled) {
-		t.Errorf("Delete: %v", err)
 	}
 }

@@ -11,12 +11,16 @@
 //     thinking text comes back as reasoning_content;
 //   - tool_use ids are the OpenAI tool_call ids, unchanged both ways;
 //   - upstream 529 (overloaded) is answered as 503.
+//
+// The same adapter serves Claude on Google Vertex AI (provider id
+// "vertex-anthropic", NewVertex): see vertex.go for what differs.
 package anthropic
 
 import (
 	"bytes"
 	"context"
 	"io"
+	"net/http"
 	"strings"
 	"time"
 
@@ -24,6 +28,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/ai-gateway/gateway/dataplane/providers"
+	"github.com/ai-gateway/gateway/dataplane/providers/internal/gcpauth"
 	"github.com/ai-gateway/gateway/dataplane/providers/openai"
 	"github.com/ai-gateway/gateway/dataplane/providers/upstream"
 )
@@ -49,19 +54,26 @@ type Options struct {
 	Client *fasthttp.Client
 	// Now stamps the "created" field; nil means time.Now (tests fix it).
 	Now func() time.Time
+	// TokenClient makes Vertex AI's OAuth2 token exchanges (NewVertex
+	// only); nil means a client with a 30s timeout.
+	TokenClient *http.Client
 }
 
 // Adapter is a providers.Adapter for Anthropic. It is safe for concurrent use.
 type Adapter struct {
+	info   providers.Info
 	client *fasthttp.Client
 	now    func() time.Time
+	tokens *gcpauth.TokenCache // Vertex AI only
 }
 
 var _ providers.Adapter = (*Adapter)(nil)
 
 // New returns an adapter.
-func New(opts Options) *Adapter {
-	a := &Adapter{client: opts.Client, now: opts.Now}
+func New(opts Options) *Adapter { return newAdapter(Info, opts) }
+
+func newAdapter(info providers.Info, opts Options) *Adapter {
+	a := &Adapter{info: info, client: opts.Client, now: opts.Now}
 	if a.client == nil {
 		a.client = openai.NewClient()
 	}
@@ -72,7 +84,7 @@ func New(opts Options) *Adapter {
 }
 
 // Info describes the provider this adapter serves.
-func (a *Adapter) Info() providers.Info { return Info }
+func (a *Adapter) Info() providers.Info { return a.info }
 
 // messagesURL joins the credential's base URL and /v1/messages.
 func messagesURL(base string) string {
@@ -88,11 +100,14 @@ func messagesURL(base string) string {
 func (a *Adapter) Send(ctx context.Context, cred *providers.Credential, call *providers.Call) (*providers.Result, error) {
 	if call.Task != providers.TaskChat {
 		return nil, &providers.Error{Status: 400, Type: "invalid_request_error", Code: "unsupported_task",
-			Message: "the anthropic provider serves chat completions only, not " + string(call.Task)}
+			Message: "the " + a.info.ID + " provider serves chat completions only, not " + string(call.Task)}
 	}
 	areq, info, perr := buildRequest(call)
 	if perr != nil {
 		return nil, perr
+	}
+	if a.tokens != nil { // Vertex AI: the model is in the URL, the version in the body
+		areq.Model, areq.AnthropicVersion = "", VertexVersion
 	}
 	body, err := json.Marshal(areq)
 	if err != nil {
@@ -100,7 +115,6 @@ func (a *Adapter) Send(ctx context.Context, cred *providers.Credential, call *pr
 	}
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
-	req.SetRequestURI(messagesURL(cred.BaseURL))
 	req.Header.SetMethod(fasthttp.MethodPost)
 	req.Header.SetContentType("application/json")
 	if call.Stream {
@@ -108,16 +122,23 @@ func (a *Adapter) Send(ctx context.Context, cred *providers.Credential, call *pr
 	} else {
 		req.Header.Set("Accept", "application/json")
 	}
-	if key := cred.Secret.Reveal(); key != "" {
-		req.Header.Set("x-api-key", key)
+	if a.tokens != nil {
+		if err := a.prepareVertex(ctx, req, cred, vertexMethod(call.Model, call.Stream)); err != nil {
+			return nil, err
+		}
+	} else {
+		req.SetRequestURI(messagesURL(cred.BaseURL))
+		if key := cred.Secret.Reveal(); key != "" {
+			req.Header.Set("x-api-key", key)
+		}
+		req.Header.Set("anthropic-version", APIVersion)
 	}
-	req.Header.Set("anthropic-version", APIVersion)
 	for k, v := range cred.Headers { // anthropic-beta and the like
 		req.Header.Set(k, v)
 	}
 	req.SetBodyRaw(body)
 
-	resp, err := a.do(ctx, req)
+	resp, err := a.do(ctx, cred, req)
 	if err != nil {
 		return nil, err
 	}
@@ -145,9 +166,17 @@ func (a *Adapter) Send(ctx context.Context, cred *providers.Credential, call *pr
 	return &providers.Result{Stream: s, Header: header}, nil
 }
 
-// do sends req (see upstream.Do) and reads an error answer as Anthropic's.
-func (a *Adapter) do(ctx context.Context, req *fasthttp.Request) (*fasthttp.Response, error) {
-	return upstream.Do(ctx, a.client, req, Info.ID, func(status int, resp *fasthttp.Response) *providers.Error {
-		return UpstreamError(status, upstream.ReadAll(resp), upstream.Header(resp, "Retry-After"))
+// do sends req (see upstream.Do) and reads an error answer as Anthropic's
+// (or, on Vertex AI, as Anthropic's or Google's).
+func (a *Adapter) do(ctx context.Context, cred *providers.Credential, req *fasthttp.Request) (*fasthttp.Response, error) {
+	return upstream.Do(ctx, a.client, req, a.info.ID, func(status int, resp *fasthttp.Response) *providers.Error {
+		body, retryAfter := upstream.ReadAll(resp), upstream.Header(resp, "Retry-After")
+		if a.tokens == nil {
+			return UpstreamError(status, body, retryAfter)
+		}
+		if status == 401 {
+			a.tokens.Forget(cred.Secret.Reveal()) // a revoked token: mint a new one next time
+		}
+		return VertexError(status, body, retryAfter)
 	})
 }

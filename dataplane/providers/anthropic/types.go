@@ -7,18 +7,22 @@ import "encoding/json"
 
 // messagesRequest is the request body.
 type messagesRequest struct {
-	Model         string      `json:"model"`
-	MaxTokens     int64       `json:"max_tokens"`
-	System        string      `json:"system,omitempty"`
-	Messages      []message   `json:"messages"`
-	Tools         []tool      `json:"tools,omitempty"`
-	ToolChoice    *toolChoice `json:"tool_choice,omitempty"`
-	StopSequences []string    `json:"stop_sequences,omitempty"`
-	Temperature   *float64    `json:"temperature,omitempty"`
-	TopP          *float64    `json:"top_p,omitempty"`
-	Thinking      *thinking   `json:"thinking,omitempty"`
-	Metadata      *metadata   `json:"metadata,omitempty"`
-	Stream        bool        `json:"stream,omitempty"`
+	// Model is left out on Vertex AI, which takes it from the URL.
+	Model string `json:"model,omitempty"`
+	// AnthropicVersion is sent on Vertex AI only (VertexVersion); Anthropic
+	// takes the anthropic-version header instead.
+	AnthropicVersion string      `json:"anthropic_version,omitempty"`
+	MaxTokens        int64       `json:"max_tokens"`
+	System           string      `json:"system,omitempty"`
+	Messages         []message   `json:"messages"`
+	Tools            []tool      `json:"tools,omitempty"`
+	ToolChoice       *toolChoice `json:"tool_choice,omitempty"`
+	StopSequences    []string    `json:"stop_sequences,omitempty"`
+	Temperature      *float64    `json:"temperature,omitempty"`
+	TopP             *float64    `json:"top_p,omitempty"`
+	Thinking         *thinking   `json:"thinking,omitempty"`
+	Metadata         *metadata   `json:"metadata,omitempty"`
+	Stream           bool        `json:"stream,omitempty"`
 }
 
 // message is one user or assistant turn; the adapter always sends content as

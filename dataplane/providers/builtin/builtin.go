@@ -35,6 +35,7 @@ func Registry() *providers.Registry {
 	r.Register(anthropic.Info, anthropic.New(anthropic.Options{Client: client}))
 	r.Register(gemini.Info, gemini.New(gemini.Options{Client: client}))
 	r.Register(gemini.VertexInfo, gemini.NewVertex(gemini.Options{Client: client}))
+	r.Register(anthropic.VertexInfo, anthropic.NewVertex(anthropic.Options{Client: client}))
 	r.Register(azure.Info, azure.New(azure.Options{Client: client}))
 	r.Register(bedrock.Info, bedrock.New(bedrock.Options{Client: client}))
 	r.Register(cohere.Info, cohere.New(cohere.Options{Client: client}))

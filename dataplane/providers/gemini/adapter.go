@@ -26,6 +26,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/ai-gateway/gateway/dataplane/providers"
+	"github.com/ai-gateway/gateway/dataplane/providers/internal/gcpauth"
 	"github.com/ai-gateway/gateway/dataplane/providers/media"
 	"github.com/ai-gateway/gateway/dataplane/providers/openai"
 	"github.com/ai-gateway/gateway/dataplane/providers/upstream"
@@ -57,8 +58,8 @@ var VertexInfo = providers.Info{
 
 // Credential option keys for Vertex AI.
 const (
-	OptionProject  = "vertex.project"
-	OptionLocation = "vertex.location"
+	OptionProject  = gcpauth.OptionProject
+	OptionLocation = gcpauth.OptionLocation
 )
 
 // Options configure an adapter; every field is optional.
@@ -80,7 +81,7 @@ type Adapter struct {
 	info   providers.Info
 	client *fasthttp.Client
 	images imageLoader
-	tokens *tokenCache // nil for AI Studio
+	tokens *gcpauth.TokenCache // nil for AI Studio
 	now    func() time.Time
 }
 
@@ -92,7 +93,7 @@ func New(opts Options) *Adapter { return newAdapter(Info, opts) }
 // NewVertex returns the Vertex AI adapter.
 func NewVertex(opts Options) *Adapter {
 	a := newAdapter(VertexInfo, opts)
-	a.tokens = newTokenCache(opts.TokenClient)
+	a.tokens = gcpauth.NewTokenCache(VertexInfo.ID, opts.TokenClient)
 	return a
 }
 
@@ -121,10 +122,10 @@ func (a *Adapter) ValidateCredential(cred *providers.Credential) error {
 	if a.tokens == nil {
 		return nil
 	}
-	if _, err := a.vertexBase(cred); err != nil {
+	if _, err := gcpauth.VertexBase(a.info.ID, cred); err != nil {
 		return err
 	}
-	_, err := parseServiceAccount(context.Background(), cred.Secret.Reveal())
+	_, err := gcpauth.ParseServiceAccount(context.Background(), a.info.ID, cred.Secret.Reveal())
 	return err
 }
 
@@ -201,7 +202,7 @@ func (a *Adapter) send(ctx context.Context, cred *providers.Credential, model, m
 	}
 	secret := cred.Secret.Reveal()
 	if a.tokens != nil {
-		tok, err := a.tokens.token(ctx, secret)
+		tok, err := a.tokens.Token(ctx, secret)
 		if err != nil {
 			return nil, err
 		}
@@ -215,7 +216,7 @@ func (a *Adapter) send(ctx context.Context, cred *providers.Credential, model, m
 	req.SetBodyRaw(body)
 	return upstream.Do(ctx, a.client, req, a.info.ID, func(status int, resp *fasthttp.Response) *providers.Error {
 		if status == 401 && a.tokens != nil {
-			a.tokens.forget(secret) // a revoked token: mint a new one next time
+			a.tokens.Forget(secret) // a revoked token: mint a new one next time
 		}
 		return upstreamError(status, upstream.ReadAll(resp), string(resp.Header.Peek("Retry-After")))
 	})
@@ -223,10 +224,6 @@ func (a *Adapter) send(ctx context.Context, cred *providers.Credential, model, m
 
 // versionSuffix matches a base URL that already names an API version.
 var versionSuffix = regexp.MustCompile(`/v[0-9]+((alpha|beta)[0-9]*)?$`)
-
-// locationPattern is what a Vertex location may look like; it becomes part
-// of a host name, so nothing else is allowed.
-var locationPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 // url builds the request URL for model and method ("generateContent", ...).
 func (a *Adapter) url(cred *providers.Credential, model, method string) (string, error) {
@@ -238,7 +235,7 @@ func (a *Adapter) url(cred *providers.Credential, model, method string) (string,
 	}
 	m := url.PathEscape(model) + ":" + method
 	if a.tokens != nil {
-		base, err := a.vertexBase(cred)
+		base, err := gcpauth.VertexBase(a.info.ID, cred)
 		if err != nil {
 			return "", err
 		}
@@ -253,31 +250,3 @@ func (a *Adapter) url(cred *providers.Credential, model, method string) (string,
 	}
 	return base + "/models/" + m, nil
 }
-
-// vertexBase is https://{host}/v1/projects/{project}/locations/{location}.
-func (a *Adapter) vertexBase(cred *providers.Credential) (string, error) {
-	project, location := cred.Options[OptionProject], cred.Options[OptionLocation]
-	if project == "" {
-		return "", misconfigured("vertex-ai credential " + quote(cred.Name) + " has no project: set spec.config.vertex.project")
-	}
-	if location == "" {
-		return "", misconfigured("vertex-ai credential " + quote(cred.Name) + " has no location: set spec.config.vertex.location")
-	}
-	if !locationPattern.MatchString(location) {
-		return "", misconfigured("vertex-ai credential " + quote(cred.Name) + " has an invalid location " + quote(location))
-	}
-	host := strings.TrimRight(cred.BaseURL, "/")
-	switch {
-	case host != "":
-	case location == "global":
-		host = "https://aiplatform.googleapis.com"
-	default:
-		host = "https://" + location + "-aiplatform.googleapis.com"
-	}
-	if !versionSuffix.MatchString(host) {
-		host += "/v1"
-	}
-	return host + "/projects/" + url.PathEscape(project) + "/locations/" + location, nil
-}
-
-func quote(s string) string { return `"` + s + `"` }

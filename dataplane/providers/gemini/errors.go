@@ -137,13 +137,6 @@ func badRequest(param, msg string) *providers.Error {
 	return &providers.Error{Status: 400, Type: "invalid_request_error", Param: param, Message: msg}
 }
 
-// misconfigured is a 500 for a credential the gateway operator set up
-// wrongly (a missing Vertex project, a secret that is not a service-account
-// key): the client cannot fix it and another attempt will not either.
-func misconfigured(msg string) *providers.Error {
-	return &providers.Error{Status: 500, Type: "api_error", Code: "provider_misconfigured", Message: msg}
-}
-
 // badResponse is a 2xx answer whose body is not what the method returns.
 func badResponse(what string) *providers.Error {
 	return &providers.Error{Status: 502, Type: "api_error", Code: "bad_upstream_response", Retryable: true,

@@ -11,7 +11,7 @@
 //   #/apikeys/edit/NAME         edit an API key
 
 import { setTokenPrompt, hasToken, forgetToken } from "./api.js";
-import { h, focusHeading, toast } from "./dom.js";
+import { h, focusHeading, toast, confirmDialog } from "./dom.js";
 import { store } from "./store.js";
 import { gatewayPage } from "./gateway.js";
 import { endpointPage } from "./endpoint.js";
@@ -20,6 +20,10 @@ import { apikeysPage, apikeyEditor } from "./apikeys.js";
 
 const main = document.getElementById("main");
 let cleanup = null;
+// shown is the hash of the route on screen, to go back to when leaving it is
+// called off; asking is set while the leave dialog is open.
+let shown = "";
+let asking = false;
 
 function parseRoute(hash) {
   const parts = hash.replace(/^#\/?/, "").split("/").map((p) => {
@@ -44,6 +48,7 @@ function route() {
   // Hashes that are not routes (an in-page anchor) leave the page as it is.
   if (location.hash && !location.hash.startsWith("#/")) return;
   const r = parseRoute(location.hash);
+  shown = location.hash;
   if (cleanup) cleanup();
   cleanup = null;
   main.replaceChildren();
@@ -78,6 +83,32 @@ function route() {
       main.append(h("h1", null, "Page not found"), h("p", null, h("a", { href: "#/gateway" }, "Go to the gateway")));
   }
   focusHeading(main);
+}
+
+// onHashChange routes, but first asks before leaving an editor with unsaved
+// changes. The hash has already changed when the event fires, so the page's
+// own hash is put back (replaceState fires no event) while the dialog is up,
+// and the target is restored only if the user chooses to leave.
+async function onHashChange() {
+  if (location.hash && !location.hash.startsWith("#/")) return;
+  const target = location.hash;
+  if (cleanup && cleanup.hasUnsavedChanges && cleanup.hasUnsavedChanges()) {
+    history.replaceState(null, "", shown);
+    // Back or Forward pressed while the dialog is up: stay, the dialog decides.
+    if (asking) return;
+    asking = true;
+    const leave = await confirmDialog({
+      title: "Leave without saving?",
+      body: "Your changes in this editor have not been saved. If you leave, they are lost.",
+      confirm: "Leave without saving",
+      cancel: "Stay on this page",
+      danger: true,
+    });
+    asking = false;
+    if (!leave) return;
+    history.replaceState(null, "", target);
+  }
+  route();
 }
 
 // The admin-token prompt: a modal asking for GATEWAY_ADMIN_TOKEN. Resolves
@@ -137,7 +168,7 @@ function init() {
     focusHeading(main);
   });
   store.subscribe(updateLive);
-  window.addEventListener("hashchange", route);
+  window.addEventListener("hashchange", onHashChange);
   if (!location.hash || location.hash === "#" || location.hash === "#/") history.replaceState(null, "", "#/gateway");
   route();
   store.refresh();

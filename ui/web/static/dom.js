@@ -48,7 +48,8 @@ export function toast(message, kind = "info") {
 
 /**
  * Asks for confirmation in the modal confirm dialog. Resolves true when the
- * user confirms. opts: title, body (text or nodes), confirm (button text), danger.
+ * user confirms. opts: title, body (text or nodes), confirm and cancel
+ * (button texts), danger.
  */
 export function confirmDialog(opts) {
   const dlg = document.getElementById("confirm-dialog");
@@ -58,6 +59,7 @@ export function confirmDialog(opts) {
   title.textContent = opts.title;
   body.replaceChildren(...[].concat(opts.body || []).map((b) => (b instanceof Node ? b : h("p", null, b))));
   ok.textContent = opts.confirm || "OK";
+  dlg.querySelector("[data-cancel]").textContent = opts.cancel || "Cancel";
   ok.className = opts.danger ? "btn danger" : "btn primary";
   return new Promise((resolve) => {
     const done = () => {

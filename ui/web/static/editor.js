@@ -60,12 +60,44 @@ export function mountEditor(main, cfg) {
   let original = null;
   let form = null;
   let closed = false;
+  // Unsaved changes are what Save would send compared with what was loaded,
+  // not "a key was pressed": an edit typed and then undone does not count.
+  // baseline is the form's object and its YAML as loaded; leaving is set by a
+  // save or Cancel, after which navigating away must not ask.
+  let baseline = null;
+  let leaving = false;
 
-  const setForm = (obj) => {
+  // rebase: the object is what is stored (loaded, reloaded, or YAML that
+  // was not edited), so it becomes the baseline.
+  const setForm = (obj, rebase = true) => {
     original = obj;
     form = cfg.buildForm(obj, create);
     formPanel.replaceChildren(form.el);
+    if (rebase) {
+      const read = form.read();
+      baseline = { json: JSON.stringify(read), yaml: yamlOf(read) };
+    }
   };
+
+  const dirty = () => {
+    if (leaving || closed || !form || !baseline) return false;
+    if (mode === "yaml") return textarea.value !== baseline.yaml;
+    return JSON.stringify(form.read()) !== baseline.json;
+  };
+
+  // Cancel discards the edits; a click that opens another tab does not.
+  const discard = (e) => {
+    if (e.button === 0 && !e.ctrlKey && !e.metaKey && !e.shiftKey) leaving = true;
+  };
+
+  // Closing or reloading the tab with unsaved changes gets the browser's own
+  // prompt (its text cannot be set).
+  const beforeUnload = (e) => {
+    if (!dirty()) return;
+    e.preventDefault();
+    e.returnValue = "";
+  };
+  window.addEventListener("beforeunload", beforeUnload);
 
   const clearAlerts = () => {
     alerts.replaceChildren();
@@ -150,12 +182,11 @@ export function mountEditor(main, cfg) {
     clearAlerts();
     if (next === "yaml") {
       const obj = form.read();
-      if (obj.spec) delete obj.spec.value; // a typed credential is never shown as text
       if (form.hasSecret()) {
         form.clearSecret();
         toast("The credential you typed was cleared: it is never shown as text. Type it again in the form.", "info");
       }
-      textarea.value = toYAML(editable(obj));
+      textarea.value = yamlOf(obj);
     } else {
       const reason = cfg.yamlToFormCheck ? cfg.yamlToFormCheck(textarea.value) : "";
       if (reason) {
@@ -179,7 +210,7 @@ export function mountEditor(main, cfg) {
         showErrorList(fields, "Fix the YAML before going back to the form.");
         return;
       }
-      setForm(r.object);
+      setForm(r.object, textarea.value === baseline.yaml);
     }
     mode = next;
     tabForm.setAttribute("aria-selected", String(mode === "form"));
@@ -225,6 +256,7 @@ export function mountEditor(main, cfg) {
       saveBtn.disabled = false;
     }
     const name = res.metadata.name;
+    leaving = true;
     toast(`${create ? "Created" : "Saved"} ${cfg.noun} ${name}.`, "ok");
     await store.refresh();
     if (!closed) location.hash = cfg.doneHref(res);
@@ -272,7 +304,7 @@ export function mountEditor(main, cfg) {
         alerts,
         formPanel,
         yamlPanel,
-        h("div", { class: "row actions sticky" }, saveBtn, previewBtn, h("a", { class: "btn ghost", href: cfg.crumbs[1] }, "Cancel")),
+        h("div", { class: "row actions sticky" }, saveBtn, previewBtn, h("a", { class: "btn ghost", href: cfg.crumbs[1], onclick: discard }, "Cancel")),
         preview,
       );
       const first = form.el.querySelector("input:not([readonly]), select, textarea");
@@ -282,10 +314,22 @@ export function mountEditor(main, cfg) {
     }
   })();
 
-  return () => {
+  const cleanup = () => {
     closed = true;
+    window.removeEventListener("beforeunload", beforeUnload);
     if (form) form.clearSecret();
   };
+  // app.js asks before leaving a page whose cleanup says it has unsaved changes.
+  cleanup.hasUnsavedChanges = dirty;
+  return cleanup;
+}
+
+// yamlOf is the YAML view of a form's object. A typed credential is never
+// shown as text, so it is left out.
+function yamlOf(obj) {
+  const o = structuredClone(obj);
+  if (o.spec) delete o.spec.value;
+  return toYAML(editable(o));
 }
 
 /**

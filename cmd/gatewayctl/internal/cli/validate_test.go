@@ -81,7 +81,7 @@ func TestValidateProviders(t *testing.T) {
 			name:     "provider id cut short",
 			manifest: keyDoc("v", "vertex"),
 			code:     1, out: "0 documents valid, 1 invalid\n",
-			errLines: []string{`error: stdin: document 1: APIKey/v: spec.provider: unknown provider "vertex" (did you mean "vertex-ai"?)`},
+			errLines: []string{`error: stdin: document 1: APIKey/v: spec.provider: unknown provider "vertex" (did you mean one of "vertex-ai", "vertex-anthropic"?)`},
 		},
 		{
 			name:     "no provider alike",

@@ -52,6 +52,7 @@ type Server struct {
 	Key string
 
 	calls   atomic.Int64
+	vertex  *vertex // set by NewVertex
 	mu      sync.Mutex
 	last    map[string]any
 	lastRaw []byte
@@ -117,6 +118,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.last, s.lastRaw, s.lastH = raw, body, r.Header.Clone()
 	s.mu.Unlock()
 	w.Header().Set("Request-Id", fmt.Sprintf("req_fake_%03d", n))
+	if s.vertex != nil {
+		s.serveVertex(w, r, body, n)
+		return
+	}
 	if r.Method != http.MethodPost || r.URL.Path != "/v1/messages" {
 		WriteError(w, 404, "Not Found")
 		return
@@ -138,6 +143,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, 400, msg)
 		return
 	}
+	s.respond(w, r, req, n)
+}
+
+// respond answers a valid request as its model name says.
+func (s *Server) respond(w http.ResponseWriter, r *http.Request, req *Request, n int64) {
 	model := req.Model
 	if code, ok := strings.CutPrefix(model, "fail-"); ok {
 		status, _ := strconv.Atoi(code)

@@ -139,3 +139,12 @@ func decodeSegment(seg string, v any) bool {
 	b, err := base64.RawURLEncoding.DecodeString(seg)
 	return err == nil && json.Unmarshal(b, v) == nil
 }
+
+// ValidToken reports whether tok is an access token this server issued and
+// has not revoked; other fakes of Vertex AI services (anthropictest's) use
+// it to accept the tokens minted here.
+func (s *Server) ValidToken(tok string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokens[tok]
+}

@@ -1,4 +1,8 @@
-package gemini
+// Package gcpauth is what the Google Cloud adapters (Gemini and Claude on
+// Vertex AI) share: OAuth2 access tokens minted from a service-account JSON
+// key, and the Vertex AI base URL built from a credential's project and
+// location.
+package gcpauth
 
 import (
 	"cmp"
@@ -30,37 +34,52 @@ import (
 // cloudPlatformScope is the scope Vertex AI accepts.
 const cloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform"
 
+// Misconfigured is a 500 for a credential the gateway operator set up
+// wrongly (a missing Vertex project, a secret that is not a service-account
+// key): the client cannot fix it and another attempt will not either.
+func Misconfigured(msg string) *providers.Error {
+	return &providers.Error{Status: 500, Type: "api_error", Code: "provider_misconfigured", Message: msg}
+}
+
 // maxTokenSources bounds the cache; rotated keys otherwise accumulate. When
 // it is full the cache starts over, costing one token exchange per key.
 const maxTokenSources = 256
 
-type tokenCache struct {
-	mu      sync.Mutex
-	sources map[[sha256.Size]byte]oauth2.TokenSource
+// TokenCache mints and caches access tokens per service-account key. It is
+// safe for concurrent use.
+type TokenCache struct {
+	// provider names the provider in error messages ("vertex-ai").
+	provider string
+	mu       sync.Mutex
+	sources  map[[sha256.Size]byte]oauth2.TokenSource
 	// ctx carries the HTTP client for token exchanges; token sources outlive
 	// any one request, so it must not be a request context.
 	ctx context.Context
 }
 
-func newTokenCache(client *http.Client) *tokenCache {
+// NewTokenCache returns a cache whose token exchanges go through client;
+// nil means a client with a 30s timeout. provider names the provider in
+// error messages.
+func NewTokenCache(provider string, client *http.Client) *TokenCache {
 	if client == nil {
 		client = &http.Client{Timeout: 30 * time.Second}
 	}
-	return &tokenCache{
-		sources: map[[sha256.Size]byte]oauth2.TokenSource{},
-		ctx:     context.WithValue(context.Background(), oauth2.HTTPClient, client),
+	return &TokenCache{
+		provider: provider,
+		sources:  map[[sha256.Size]byte]oauth2.TokenSource{},
+		ctx:      context.WithValue(context.Background(), oauth2.HTTPClient, client),
 	}
 }
 
 // source returns the cached token source for a service-account key.
-func (c *tokenCache) source(secret string) (oauth2.TokenSource, error) {
+func (c *TokenCache) source(secret string) (oauth2.TokenSource, error) {
 	key := sha256.Sum256([]byte(secret))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if ts, ok := c.sources[key]; ok {
 		return ts, nil
 	}
-	ts, err := parseServiceAccount(c.ctx, secret)
+	ts, err := ParseServiceAccount(c.ctx, c.provider, secret)
 	if err != nil {
 		return nil, err
 	}
@@ -71,27 +90,28 @@ func (c *tokenCache) source(secret string) (oauth2.TokenSource, error) {
 	return ts, nil
 }
 
-// forget drops a key's token source, so that a token the upstream rejected
+// Forget drops a key's token source, so that a token the upstream rejected
 // is not reused.
-func (c *tokenCache) forget(secret string) {
+func (c *TokenCache) Forget(secret string) {
 	key := sha256.Sum256([]byte(secret))
 	c.mu.Lock()
 	delete(c.sources, key)
 	c.mu.Unlock()
 }
 
-// parseServiceAccount accepts only service-account keys: other credential
-// types (external accounts, user credentials) can make the library reach
-// arbitrary URLs or run commands named in the JSON.
-func parseServiceAccount(ctx context.Context, secret string) (oauth2.TokenSource, error) {
+// ParseServiceAccount returns a token source for a service-account JSON key.
+// It accepts only service-account keys: other credential types (external
+// accounts, user credentials) can make the library reach arbitrary URLs or
+// run commands named in the JSON. provider names the provider in errors.
+func ParseServiceAccount(ctx context.Context, provider, secret string) (oauth2.TokenSource, error) {
 	if secret == "" {
-		return nil, misconfigured("vertex-ai needs a Google service-account JSON key as the APIKey's secret; it is empty")
+		return nil, Misconfigured(provider + " needs a Google service-account JSON key as the APIKey's secret; it is empty")
 	}
 	creds, err := google.CredentialsFromJSONWithType(ctx, []byte(secret), google.ServiceAccount, cloudPlatformScope)
 	if err != nil {
 		// The library's messages name JSON syntax or the credential type,
 		// never the key material.
-		return nil, misconfigured("vertex-ai secret is not a Google service-account JSON key: " + err.Error())
+		return nil, Misconfigured(provider + " secret is not a Google service-account JSON key: " + err.Error())
 	}
 	// The library parses the private key only when it first needs a token;
 	// check it now so a broken key is a configuration error, not a retryable
@@ -102,7 +122,7 @@ func parseServiceAccount(ctx context.Context, secret string) (oauth2.TokenSource
 	}
 	_ = json.Unmarshal([]byte(secret), &f)
 	if f.ClientEmail == "" || !validPrivateKey(f.PrivateKey) {
-		return nil, misconfigured("vertex-ai service-account key has no client_email or no PEM-encoded RSA private_key")
+		return nil, Misconfigured(provider + " service-account key has no client_email or no PEM-encoded RSA private_key")
 	}
 	return creds.TokenSource, nil
 }
@@ -119,8 +139,8 @@ func validPrivateKey(s string) bool {
 	return err == nil
 }
 
-// token returns an access token, waiting at most until ctx is done.
-func (c *tokenCache) token(ctx context.Context, secret string) (string, error) {
+// Token returns an access token, waiting at most until ctx is done.
+func (c *TokenCache) Token(ctx context.Context, secret string) (string, error) {
 	ts, err := c.source(secret)
 	if err != nil {
 		return "", err
@@ -137,7 +157,7 @@ func (c *tokenCache) token(ctx context.Context, secret string) (string, error) {
 	select {
 	case r := <-ch:
 		if r.err != nil {
-			return "", tokenError(r.err)
+			return "", tokenError(c.provider, r.err)
 		}
 		return r.tok.AccessToken, nil
 	case <-ctx.Done():
@@ -148,7 +168,7 @@ func (c *tokenCache) token(ctx context.Context, secret string) (string, error) {
 // tokenError maps a failed token exchange: a 4xx from the token endpoint
 // means Google refused the key (revoked, deleted, wrong signature) and is
 // answered 401; a 408, 429, 5xx or a network failure is retryable.
-func tokenError(err error) *providers.Error {
+func tokenError(provider string, err error) *providers.Error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.Response != nil {
 		sc := re.Response.StatusCode
@@ -165,11 +185,11 @@ func tokenError(err error) *providers.Error {
 		}
 		if sc >= 400 && sc < 500 && sc != 408 && sc != 429 {
 			return &providers.Error{Status: 401, Type: "authentication_error", Code: "invalid_api_key",
-				Message: fmt.Sprintf("vertex-ai: Google refused the service-account key (token endpoint answered %d: %s)", sc, detail)}
+				Message: fmt.Sprintf("%s: Google refused the service-account key (token endpoint answered %d: %s)", provider, sc, detail)}
 		}
 		return &providers.Error{Status: 502, Type: "api_error", Code: "token_unavailable", Retryable: true,
-			Message: "vertex-ai: the Google token endpoint answered " + strconv.Itoa(sc)}
+			Message: provider + ": the Google token endpoint answered " + strconv.Itoa(sc)}
 	}
 	return &providers.Error{Status: 502, Type: "api_error", Code: "token_unavailable", Retryable: true,
-		Message: "vertex-ai: cannot get an access token: " + err.Error()}
+		Message: provider + ": cannot get an access token: " + err.Error()}
 }
