@@ -61,11 +61,7 @@ func (a *Adapter) ValidateCredential(cred *providers.Credential) error {
 	if a.tokens == nil {
 		return nil
 	}
-	if _, err := gcpauth.VertexBase(a.info.ID, cred); err != nil {
-		return err
-	}
-	_, err := gcpauth.ParseServiceAccount(context.Background(), a.info.ID, cred.Secret.Reveal())
-	return err
+	return gcpauth.ValidateVertex(a.info.ID, cred)
 }
 
 // vertexMethod is the "{model}:{method}" part of a Messages call's URL.

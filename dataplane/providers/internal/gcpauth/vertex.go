@@ -1,6 +1,7 @@
 package gcpauth
 
 import (
+	"context"
 	"net/url"
 	"regexp"
 	"strings"
@@ -52,3 +53,13 @@ func VertexBase(provider string, cred *providers.Credential) (string, error) {
 }
 
 func quote(s string) string { return `"` + s + `"` }
+
+// ValidateVertex checks what can be checked of a Vertex AI credential without
+// a request: the project and location options and the service-account key.
+func ValidateVertex(provider string, cred *providers.Credential) error {
+	if _, err := VertexBase(provider, cred); err != nil {
+		return err
+	}
+	_, err := ParseServiceAccount(context.Background(), provider, cred.Secret.Reveal())
+	return err
+}
