@@ -233,6 +233,8 @@ test("an endpoint created in the form is served: try it streams the answer", asy
   }, message);
   assert.ok((await page.evaluate(() => window.__chunks)) >= message.split(" ").length, "the answer arrived in several chunks");
   assert.match(await page.locator(".try-meta").textContent(), /model mock-[12]/);
+  // The gateway's X-Gateway-* headers say which key, model and Endpoint generation answered.
+  assert.match(await page.locator(".try-meta").textContent(), /served by [a-z0-9-]+\/mock-[12] \([a-z0-9-]+@\d+\)/);
   await Promise.all(s.pending);
   const chat = s.bodies.find((b) => b.url.endsWith("/gateway/mlflow/v1/chat/completions"));
   assert.ok(chat, "a chat request was sent");

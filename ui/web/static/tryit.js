@@ -99,6 +99,7 @@ export function tryPanel(name, task) {
       const total = Math.round(performance.now() - started);
       const parts = [];
       if (out.model) parts.push(`model ${out.model}`);
+      if (out.served) parts.push(out.served);
       if (out.usage) parts.push(`${out.usage.prompt_tokens ?? "?"} prompt + ${out.usage.completion_tokens ?? 0} completion tokens`);
       if (firstAt && body.stream) parts.push(`first token ${Math.round(firstAt - started)} ms`);
       parts.push(`${total} ms`);
@@ -147,6 +148,7 @@ async function call(route, body, signal, onText) {
     }
     throw new Error(msg);
   }
+  const served = servedBy(resp.headers);
   if (!body.stream) {
     const j = await resp.json();
     if (route === "/embeddings") {
@@ -156,9 +158,19 @@ async function call(route, body, signal, onText) {
       const c = (j.choices && j.choices[0]) || {};
       onText(c.message ? c.message.content || "" : c.text || "");
     }
-    return { model: j.model, usage: j.usage };
+    return { model: j.model, usage: j.usage, served };
   }
-  return readSSE(resp.body, onText);
+  return { ...(await readSSE(resp.body, onText)), served };
+}
+
+// servedBy renders the gateway's X-Gateway-* answer headers: which key and
+// model answered, on which attempt, from which Endpoint generation.
+function servedBy(headers) {
+  const target = headers.get("X-Gateway-Target");
+  if (!target) return "";
+  const attempt = Number(headers.get("X-Gateway-Attempt") || "1");
+  const endpoint = headers.get("X-Gateway-Endpoint") || "";
+  return `served by ${target}${attempt > 1 ? ` on attempt ${attempt}` : ""}${endpoint ? ` (${endpoint})` : ""}`;
 }
 
 // readSSE reads an OpenAI-style event stream: "data: {json}" events, then
