@@ -104,14 +104,26 @@ type metadata struct {
 
 // messagesResponse is the response body, and the "message" of message_start.
 type messagesResponse struct {
-	ID           string         `json:"id"`
-	Type         string         `json:"type"`
-	Role         string         `json:"role"`
-	Model        string         `json:"model"`
-	Content      []contentBlock `json:"content"`
-	StopReason   string         `json:"stop_reason"`
-	StopSequence *string        `json:"stop_sequence"`
-	Usage        usage          `json:"usage"`
+	ID           string        `json:"id"`
+	Type         string        `json:"type"`
+	Role         string        `json:"role"`
+	Model        string        `json:"model"`
+	Content      []answerBlock `json:"content"`
+	StopReason   string        `json:"stop_reason"`
+	StopSequence *string       `json:"stop_sequence"`
+	Usage        usage         `json:"usage"`
+}
+
+// answerBlock is a content block of an answer: only the fields an answer
+// carries and the translation reads. Request blocks (contentBlock) are larger,
+// and a decoder allocates room for several blocks per answer.
+type answerBlock struct {
+	Type     string          `json:"type"`
+	Text     string          `json:"text,omitempty"`
+	ID       string          `json:"id,omitempty"`
+	Name     string          `json:"name,omitempty"`
+	Input    json.RawMessage `json:"input,omitempty"`
+	Thinking string          `json:"thinking,omitempty"`
 }
 
 // usage counts tokens; input_tokens excludes cache reads and writes.
