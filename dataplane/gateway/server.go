@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -238,12 +239,10 @@ func (s *Server) transportError(rc *fasthttp.RequestCtx, err error) {
 
 func humanBytes(n int) string {
 	if n%(1<<20) == 0 {
-		return itoa(n>>20) + " MiB"
+		return strconv.Itoa(n>>20) + " MiB"
 	}
-	return itoa(n) + " bytes"
+	return strconv.Itoa(n) + " bytes"
 }
-
-func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 // slogPrinter adapts slog to fasthttp's Logger.
 type slogPrinter struct{ l *slog.Logger }

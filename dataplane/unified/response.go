@@ -63,6 +63,20 @@ type Usage struct {
 	CompletionTokensDetails *CompletionTokensDetails `json:"completion_tokens_details,omitempty"`
 }
 
+// UsageFromCache builds OpenAI's usage from a provider's that counts cache
+// reads and writes apart from the other input tokens (Anthropic, Bedrock):
+// OpenAI's prompt_tokens includes every input token, with the cache reads
+// repeated in cached_tokens.
+func UsageFromCache(input, output, cacheRead, cacheWrite int64) *Usage {
+	prompt := input + cacheRead + cacheWrite
+	return &Usage{
+		PromptTokens:        prompt,
+		CompletionTokens:    output,
+		TotalTokens:         prompt + output,
+		PromptTokensDetails: &PromptTokensDetails{CachedTokens: cacheRead, CacheWriteTokens: cacheWrite},
+	}
+}
+
 // PromptTokensDetails breaks down prompt tokens.
 type PromptTokensDetails struct {
 	CachedTokens int64 `json:"cached_tokens"`

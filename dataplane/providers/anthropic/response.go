@@ -30,16 +30,7 @@ func finishReason(stopReason string) string {
 // tokens read from or written to the cache, so the prompt is their sum, and
 // the cache reads are OpenAI's cached_tokens.
 func openAIUsage(u usage) *unified.Usage {
-	prompt := u.InputTokens + u.CacheReadInputTokens + u.CacheCreationInputTokens
-	return &unified.Usage{
-		PromptTokens:     prompt,
-		CompletionTokens: u.OutputTokens,
-		TotalTokens:      prompt + u.OutputTokens,
-		PromptTokensDetails: &unified.PromptTokensDetails{
-			CachedTokens:     u.CacheReadInputTokens,
-			CacheWriteTokens: u.CacheCreationInputTokens,
-		},
-	}
+	return unified.UsageFromCache(u.InputTokens, u.OutputTokens, u.CacheReadInputTokens, u.CacheCreationInputTokens)
 }
 
 // gatewayUsage is the usage reported for metrics and token limits.

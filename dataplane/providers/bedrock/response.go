@@ -46,16 +46,7 @@ func convertUsage(u *tokenUsage) *unified.Usage {
 	if u == nil {
 		return nil
 	}
-	prompt := u.InputTokens + u.CacheReadInputTokens + u.CacheWriteInputTokens
-	return &unified.Usage{
-		PromptTokens:     prompt,
-		CompletionTokens: u.OutputTokens,
-		TotalTokens:      prompt + u.OutputTokens,
-		PromptTokensDetails: &unified.PromptTokensDetails{
-			CachedTokens:     u.CacheReadInputTokens,
-			CacheWriteTokens: u.CacheWriteInputTokens,
-		},
-	}
+	return unified.UsageFromCache(u.InputTokens, u.OutputTokens, u.CacheReadInputTokens, u.CacheWriteInputTokens)
 }
 
 func metricsUsage(u *unified.Usage) providers.Usage {
