@@ -130,6 +130,7 @@ test("the gateway page lists the example endpoints with their Ready status", asy
   assert.equal(await chat.locator("[data-share]").first().textContent(), "100%");
   assert.match(await chat.locator("dl.settings").textContent(), /Retry:\s*2 attempts, 100ms backoff.*Timeout:\s*30s/);
   assert.equal(await page.locator(".call [data-base-url]").textContent(), `${BASE}/gateway/mlflow/v1`);
+  assert.equal(await page.locator(".call [data-api-base-url]").textContent(), `${BASE}/api/gateway/mlflow/v1`);
   assert.equal(await page.locator('[data-nav="gateway"]').getAttribute("aria-current"), "page");
 
   // /#/gateway opens the same page; an endpoint's page says how to call it.

@@ -48,6 +48,13 @@ function callCard() {
       " to an endpoint's name. Provider keys stay on the server: clients need none (an SDK that insists on one can send any value).",
     ),
     h("div", { class: "copyline" }, h("code", { class: "url", "data-base-url": "" }, url), copyButton(url)),
+    h(
+      "p",
+      { class: "muted" },
+      "Every route is also served under /api/gateway/: a Databricks App lets clients that sign in with a token reach /api/ paths only, so they use ",
+      h("code", { "data-api-base-url": "" }, `${location.origin}/api/gateway/mlflow/v1`),
+      " with a Databricks OAuth token as the API key.",
+    ),
   );
 }
 
