@@ -70,7 +70,10 @@ func New(opts Options) *Server {
 		ReadTimeout:           5 * time.Minute,
 		IdleTimeout:           2 * time.Minute,
 		ReadBufferSize:        8 << 10,
-		ReduceMemoryUsage:     true,
+		// Hand a connection's read buffer back once its request is read:
+		// a stream holds its connection for seconds, and 256 of them would
+		// otherwise pin 2 MiB of idle readers (make bench: RSS at c=256).
+		ReduceMemoryUsage: true,
 		NoDefaultDate:         false,
 		NoDefaultServerHeader: false,
 		CloseOnShutdown:       true,
