@@ -64,16 +64,16 @@ func New(opts Options) *Server {
 	s := &Server{opts: opts, log: opts.Logger, metrics: opts.Metrics}
 	s.prom = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(opts.Metrics.Registry, promhttp.HandlerOpts{}))
 	s.srv = &fasthttp.Server{
-		Handler:               s.Handle,
-		Name:                  "ai-gateway",
-		MaxRequestBodySize:    opts.MaxBodySize,
-		ReadTimeout:           5 * time.Minute,
-		IdleTimeout:           2 * time.Minute,
-		ReadBufferSize:        8 << 10,
+		Handler:            s.Handle,
+		Name:               "ai-gateway",
+		MaxRequestBodySize: opts.MaxBodySize,
+		ReadTimeout:        5 * time.Minute,
+		IdleTimeout:        2 * time.Minute,
+		ReadBufferSize:     8 << 10,
 		// Hand a connection's read buffer back once its request is read:
 		// a stream holds its connection for seconds, and 256 of them would
 		// otherwise pin 2 MiB of idle readers (make bench: RSS at c=256).
-		ReduceMemoryUsage: true,
+		ReduceMemoryUsage:     true,
 		NoDefaultDate:         false,
 		NoDefaultServerHeader: false,
 		CloseOnShutdown:       true,
